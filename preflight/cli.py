@@ -1,0 +1,157 @@
+"""The command line: ``preflight check``, ``rules``, ``explain``.
+
+Exit codes: 0 nothing at or above the fail level, 1 findings at or above it, 2 usage,
+configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from preflight import __version__
+from preflight.model import Severity
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    """``--select A,B --select C`` -> [A, B, C]."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"preflight: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _root_and_paths(paths: tuple[str, ...]) -> tuple[str, list[str] | None]:
+    """The scanned root (paths in output are relative to it) and what to walk inside it."""
+    given = list(paths) or ["."]
+    for path in given:
+        if not os.path.lexists(path):
+            _fail(f"path does not exist: {path}")
+    if len(given) == 1 and os.path.isdir(given[0]):
+        return os.path.abspath(given[0]), None
+    cwd = os.getcwd()
+    absolute = [os.path.abspath(p) for p in given]
+    if all(os.path.commonpath([cwd, p]) == cwd for p in absolute):
+        return cwd, absolute
+    parents = [p if os.path.isdir(p) else os.path.dirname(p) for p in absolute]
+    return os.path.commonpath(parents), absolute
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="preflight", message="%(prog)s %(version)s")
+def main() -> None:
+    """Deployment lessons as static checks: catch what broke someone's deploy before it breaks yours."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--select", multiple=True, metavar="IDS", help="Run only these rules (ids or prefixes, comma-separated).")
+@click.option("--extend-select", multiple=True, metavar="IDS", help="Run these rules in addition (e.g. off-by-default ones).")
+@click.option("--ignore", multiple=True, metavar="IDS", help="Do not run these rules (ids or prefixes).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the exit code 1 [default: warning].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching this gitignore-style pattern.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read settings from this TOML file.")
+@click.option("--color/--no-color", default=None, help="Colour the output [default: on a terminal, unless NO_COLOR].")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule.")
+def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
+          ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
+          config_path: str | None, color: bool | None, quiet: bool, statistics: bool) -> None:
+    """Check PATHS (default: the current directory) for deployment problems."""
+    from preflight.config import ConfigError, find_config, load_settings
+    from preflight.engine import run_check
+    from preflight.registry import load_registry
+    from preflight.report import ReportOptions, render
+
+    root, walk = _root_and_paths(paths)
+    try:
+        settings = load_settings(config_path or find_config(root))
+        if select:
+            settings.select = _split(select)
+        settings.extend_select += _split(extend_select)
+        settings.ignore += _split(ignore)
+        settings.exclude += list(exclude)
+        if fail_on:
+            settings.fail_on = Severity.parse(fail_on)
+        result = run_check(root, settings, load_registry(), walk)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+
+    to_terminal = output is None and sys.stdout.isatty()
+    if color is None:
+        color = to_terminal and not os.environ.get("NO_COLOR")
+    options = ReportOptions(color=bool(color) and output is None, grouped=to_terminal, quiet=quiet,
+                            statistics=statistics, fail_on=settings.fail_on)
+    report = render(fmt, result, options)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(report)
+    else:
+        click.echo(report, nl=False)
+    for error in result.errors:
+        click.echo(f"preflight: error: {error.message}", err=True)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(fmt: str) -> None:
+    """List every registered rule: id, name, severity, file kinds and summary."""
+    from preflight.registry import load_registry
+
+    registry = load_registry()
+    loaded = registry.load_all()
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "id": r.id, "name": r.name, "severity": str(r.severity), "kinds": sorted(k.value for k in r.kinds),
+            "summary": r.meta.summary, "source": r.meta.source, "default_enabled": r.meta.default_enabled,
+            "fixable": r.meta.fixable, "builtin": registry.entries[r.id].builtin,
+        } for r in loaded], indent=2))
+    else:
+        for r in loaded:
+            kinds = ",".join(sorted(k.value for k in r.kinds)) or "-"
+            off = "" if r.meta.default_enabled else " (off by default)"
+            click.echo(f"{r.id:<8} {r.name:<32} {str(r.severity):<8} {kinds:<40} {r.meta.summary}{off}")
+    for error in registry.errors:
+        click.echo(f"preflight: error: {error.message}", err=True)
+    sys.exit(EXIT_ERROR if registry.errors else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Print the docs page of RULE_ID: what it catches, why, examples and the fix."""
+    from preflight.docs import rule_page
+    from preflight.registry import load_registry
+
+    registry = load_registry()
+    wanted = rule_id.strip().upper()
+    match = next((i for i in registry.ids() if i == wanted), None)
+    if match is None:  # also accept the rule's name
+        match = next((r.id for r in registry.load_all() if r.name == rule_id.strip().lower()), None)
+    if match is None:
+        _fail(f"no rule '{rule_id}'; 'preflight rules' lists them")
+        return
+    rule = registry.load(match)
+    if rule is None:
+        _fail(registry.errors[-1].message)
+        return
+    click.echo(rule_page(rule), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,234 @@
+"""Run a check: discover → classify → parse once → rules → suppress → result.
+
+The engine knows no lesson. It imports a rule only when a file of a kind the rule reads is
+present, parses each file at most once (and only when some selected rule, or PF001, needs it),
+calls each rule at the granularity it asks for, and turns every failure into a finding:
+a file that cannot be read or parsed is PF001, a rule that raises is PF002.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from preflight.commands import COMMAND_KINDS
+from preflight.config import ConfigError, Settings
+from preflight.discover import Discovery, discover
+from preflight.documents.base import Document
+from preflight.facts import Repository
+from preflight.model import FileKind, Finding, RunError, Severity, Span, Stats
+from preflight.registry import Registry
+from preflight.rule import Context, Rule
+from preflight.selection import matches_any, selected_ids, validate_selectors
+from preflight.suppress import Suppression, find_suppressions, suppressing
+
+PARSE_ERROR, RULE_ERROR, UNUSED_SUPPRESSION = "PF001", "PF002", "PF003"
+STEP_KINDS = frozenset({FileKind.WORKFLOW, FileKind.ACTION})
+
+
+@dataclass
+class CheckResult:
+    root: str
+    findings: list[Finding]
+    errors: list[RunError]
+    rules: list[Rule]
+    stats: Stats = field(default_factory=Stats)
+
+    def failing(self, level: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity >= level]
+
+
+def _kinds_read(rule: Rule) -> frozenset[FileKind]:
+    kinds = set(rule.kinds)
+    if FileKind.KUBERNETES in kinds:
+        kinds.add(FileKind.YAML)  # manifests are told apart from other YAML by their content
+    return frozenset(kinds)
+
+
+class _Run:
+    def __init__(self, root: str, settings: Settings, registry: Registry, ids: list[str]) -> None:
+        self.root = root
+        self.settings = settings
+        self.registry = registry
+        self.ids = ids
+        self.findings: list[Finding] = []
+        self.checked: dict[str, set[str]] = {}  # path -> ids of rules that looked at it
+
+    def pf(self, rule_id: str, span: Span, message: str, severity: Severity) -> None:
+        if rule_id in self.ids:
+            names = {PARSE_ERROR: "unparseable-file", RULE_ERROR: "rule-error",
+                     UNUSED_SUPPRESSION: "unused-suppression"}
+            self.findings.append(Finding(rule_id, span, message, severity, name=names[rule_id]))
+
+    def call(self, rule: Rule, hook: str, target: object, ctx: Context, path: str) -> None:
+        try:
+            produced = list(rule.hooks[hook](target, ctx))
+        except Exception as exc:  # one rule's bug must not stop the others
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f"{os.path.basename(frame.filename)}:{frame.lineno}"
+            self.pf(RULE_ERROR, Span(path, 1, 1),
+                    f"rule {rule.id} ({rule.name}) failed on this file: {type(exc).__name__}: {exc} "
+                    f"[{where}]; the other rules ran — please report this", Severity.ERROR)
+            return
+        self.findings.extend(produced)
+
+
+def run_check(root: str, settings: Settings, registry: Registry,
+              paths: list[str] | None = None) -> CheckResult:
+    known = registry.ids()
+    for where, selectors in (("select", settings.select or []), ("extend-select", settings.extend_select),
+                             ("ignore", settings.ignore)):
+        validate_selectors(selectors, known, where)
+    for glob, ids in settings.per_file_ignores.items():
+        validate_selectors(ids, known, f"per-file-ignores '{glob}'")
+    for rule_id in settings.rules:
+        if rule_id not in registry.entries:
+            raise ConfigError(f"options given for unknown rule '{rule_id}' in [rules]")
+
+    ids = selected_ids(registry.entries.values(), settings)
+    discovery: Discovery = discover(root, paths, exclude=settings.exclude,
+                                    respect_gitignore=settings.respect_gitignore,
+                                    max_file_size=settings.max_file_size)
+    repo = Repository(root, discovery.files)
+    run = _Run(root, settings, registry, ids)
+    present = {f.kind for f in repo.files}
+
+    rules: list[Rule] = []
+    for rule_id in ids:
+        entry = registry.entries[rule_id]
+        if rule_id.startswith("PF") or not (_kinds_read_entry(entry.kinds) & present):
+            continue
+        rule = registry.load(rule_id)
+        if rule is not None:
+            rules.append(rule)
+    contexts = {rule.id: Context(rule, repo, _options(rule, settings)) for rule in rules}
+
+    parse_everything = PARSE_ERROR in ids
+    for ref in repo.files:
+        interested = [r for r in rules if ref.kind in _kinds_read(r)]
+        if not interested and not parse_everything:
+            continue
+        doc = repo.document(ref)
+        if doc is None:
+            continue
+        for rule in interested:
+            if doc.kind in rule.kinds:
+                _per_document(run, rule, doc, repo, contexts[rule.id])
+
+    for rule in rules:
+        if "check_repository" in rule.hooks:
+            run.call(rule, "check_repository", repo, contexts[rule.id], ".")
+
+    for problem in sorted(repo.problems.values(), key=lambda p: p.path):
+        run.pf(PARSE_ERROR, Span(problem.path, problem.line, problem.column), problem.message, problem.severity)
+    for skipped in discovery.skipped:
+        run.pf(PARSE_ERROR, Span(skipped.path, 1, 1), f"{skipped.reason}; not checked", Severity.INFO)
+
+    findings, suppressed = _suppress(run, repo)
+    stats = Stats(files_discovered=len(repo.files), files_parsed=sum(1 for _ in _loaded(repo)),
+                  rules_run=len(rules), suppressed=suppressed)
+    for ref in repo.files:
+        stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
+    findings.sort(key=Finding.sort_key)
+    return CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats)
+
+
+def _kinds_read_entry(kinds: frozenset[FileKind]) -> frozenset[FileKind]:
+    return kinds | {FileKind.YAML} if FileKind.KUBERNETES in kinds else kinds
+
+
+def _options(rule: Rule, settings: Settings) -> dict[str, object]:
+    options = rule.option_defaults()
+    for key, value in settings.rules.get(rule.id, {}).items():
+        if key not in options:
+            known = ", ".join(sorted(options)) or "none"
+            raise ConfigError(f"unknown option '{key}' for rule {rule.id} in [rules.{rule.id}]; known: {known}")
+        options[key] = value
+    return options
+
+
+def _per_document(run: _Run, rule: Rule, doc: Document, repo: Repository, ctx: Context) -> None:
+    run.checked.setdefault(doc.path, set()).add(rule.id)
+    hooks = rule.hooks
+    if "check_document" in hooks:
+        run.call(rule, "check_document", doc, ctx, doc.path)
+    if "check_command" in hooks and doc.kind in COMMAND_KINDS:
+        _each(run, rule, "check_command", lambda: repo.commands(doc), ctx, doc.path)
+    if "check_step" in hooks and doc.kind in STEP_KINDS:
+        _each(run, rule, "check_step", lambda: doc.steps, ctx, doc.path)  # type: ignore[attr-defined]
+
+
+def _each(run: _Run, rule: Rule, hook: str, items: Callable[[], list], ctx: Context, path: str) -> None:
+    try:
+        targets = items()
+    except Exception as exc:  # the shared layer failed on this file: say so once, as PF002
+        run.pf(RULE_ERROR, Span(path, 1, 1), f"could not extract {hook[6:]}s for rule {rule.id}: "
+                                             f"{type(exc).__name__}: {exc}; please report this", Severity.ERROR)
+        return
+    for target in targets:
+        run.call(rule, hook, target, ctx, path)
+
+
+def _loaded(repo: Repository) -> Iterator[Document]:
+    for ref in repo.files:
+        doc = repo.loaded(ref.path)
+        if doc is not None:
+            yield doc
+
+
+def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
+    """Apply per-file-ignores and inline comments; report inline comments that silenced nothing."""
+    import pathspec
+
+    per_file = [(pathspec.GitIgnoreSpec.from_lines([glob]), ids)
+                for glob, ids in run.settings.per_file_ignores.items()]
+    comments: dict[str, list[Suppression]] = {}
+    kept: list[Finding] = []
+    suppressed = 0
+    for finding in run.findings:
+        if any(spec.match_file(finding.path) and matches_any(ids, finding.rule_id) for spec, ids in per_file):
+            suppressed += 1
+            continue
+        if finding.path not in comments:
+            doc = repo.loaded(finding.path)
+            comments[finding.path] = find_suppressions(doc.text) if doc is not None else []
+        suppression = suppressing(comments[finding.path], finding.rule_id, finding.span.line)
+        if suppression is not None:
+            suppression.used.add(finding.rule_id)
+            suppressed += 1
+            continue
+        kept.append(finding)
+
+    if UNUSED_SUPPRESSION in run.ids:
+        for doc in _loaded(repo):
+            found = comments.get(doc.path)
+            if found is None:
+                found = comments[doc.path] = find_suppressions(doc.text)
+            for suppression in found:
+                for rule_id in suppression.ids:
+                    if rule_id in suppression.used:
+                        continue
+                    if rule_id not in run.registry.entries:
+                        message = f"suppression names unknown rule {rule_id}; remove it or fix the id"
+                    elif rule_id in run.checked.get(doc.path, ()):
+                        message = f"suppression of {rule_id} matches no finding; remove it"
+                    else:
+                        continue  # the rule did not run on this file: cannot tell
+                    span = Span(doc.path, suppression.line, suppression.column)
+                    if suppressing(found, UNUSED_SUPPRESSION, suppression.line) is None:
+                        kept.append(Finding(UNUSED_SUPPRESSION, span, message, Severity.INFO,
+                                            name="unused-suppression"))
+    return kept, suppressed
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[tuple] = set()
+    for finding in findings:
+        key = (finding.rule_id, finding.span, finding.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out

@@ -1,0 +1,106 @@
+"""One registry for built-in rules and plugins.
+
+Built-in rules are listed explicitly in ``preflight_rules.BUILTIN`` (a code table, like ruff's),
+each with the file kinds it needs, so a rule module is imported only when the run needs it.
+Plugins add rules through the ``preflight.rules`` entry-point group; an entry point names a module
+that follows the same contract as a built-in rule module (see :mod:`preflight.rule`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from preflight.model import FileKind, RunError
+from preflight.rule import Rule, RuleDefinitionError, rule_from_module
+
+ENTRY_POINT_GROUP = "preflight.rules"
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """A rule known by id before its module is imported."""
+
+    id: str
+    module: str
+    kinds: frozenset[FileKind]
+    default_enabled: bool = True
+    builtin: bool = True
+
+
+@dataclass
+class Registry:
+    entries: dict[str, RuleEntry] = field(default_factory=dict)
+    errors: list[RunError] = field(default_factory=list)
+    _loaded: dict[str, Rule] = field(default_factory=dict)
+
+    def add(self, entry: RuleEntry) -> None:
+        if entry.id in self.entries:
+            self.errors.append(RunError(f"rule {entry.id} from {entry.module} is already defined by "
+                                        f"{self.entries[entry.id].module}; ignored", entry.module))
+            return
+        self.entries[entry.id] = entry
+
+    def add_rule(self, rule: Rule, builtin: bool = False) -> None:
+        self.add(RuleEntry(rule.id, rule.module, rule.kinds, rule.meta.default_enabled, builtin))
+        self._loaded.setdefault(rule.id, rule)
+
+    def ids(self) -> list[str]:
+        return sorted(self.entries)
+
+    def load(self, rule_id: str) -> Rule | None:
+        """Import the rule's module (once); None, with a RunError, if it is broken."""
+        if rule_id in self._loaded:
+            return self._loaded[rule_id]
+        entry = self.entries[rule_id]
+        try:
+            rule = rule_from_module(importlib.import_module(entry.module))
+        except Exception as exc:  # a broken plugin must not stop the built-in rules
+            self.errors.append(RunError(f"rule {rule_id} could not be loaded from {entry.module}: "
+                                        f"{type(exc).__name__}: {exc}", entry.module))
+            self._loaded[rule_id] = None  # type: ignore[assignment]
+            return None
+        if rule.id != rule_id:
+            self.errors.append(RunError(f"{entry.module} declares {rule.id}, registered as {rule_id}",
+                                        entry.module))
+        self._loaded[rule_id] = rule
+        return rule
+
+    def load_all(self, ids: Iterable[str] | None = None) -> list[Rule]:
+        rules = [self.load(i) for i in (self.ids() if ids is None else ids)]
+        return [r for r in rules if r is not None]
+
+
+def builtin_registry() -> Registry:
+    from preflight_rules import BUILTIN
+
+    registry = Registry()
+    for rule_id, (module, kinds, default_enabled) in BUILTIN.items():
+        registry.add(RuleEntry(rule_id, f"preflight_rules.{module}", frozenset(kinds), default_enabled))
+    return registry
+
+
+def load_registry(plugins: bool = True) -> Registry:
+    registry = builtin_registry()
+    if plugins:
+        _add_entry_points(registry)
+    return registry
+
+
+def _add_entry_points(registry: Registry) -> None:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = importlib.import_module(ep.value.split(":")[0])
+            rule = rule_from_module(module)
+        except (Exception, RuleDefinitionError) as exc:
+            registry.errors.append(RunError(f"plugin rule {ep.name!r} ({ep.value}) could not be loaded: "
+                                            f"{type(exc).__name__}: {exc}", ep.value))
+            continue
+        if rule.id in registry.entries:
+            registry.errors.append(RunError(f"plugin rule {rule.id} ({ep.value}) clashes with an existing "
+                                            "rule id; ignored", ep.value))
+            continue
+        registry.add_rule(rule)

@@ -1,0 +1,1 @@
+"""DC: containers and compose."""

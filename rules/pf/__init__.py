@@ -1,0 +1,1 @@
+"""PF: diagnostics about the run itself, reported by the engine."""

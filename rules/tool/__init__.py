@@ -1,0 +1,1 @@
+"""TOOL: toolchain pinning."""

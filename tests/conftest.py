@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from preflight.config import Settings
+from preflight.engine import CheckResult, run_check
+from preflight.registry import load_registry
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def check(root: str | os.PathLike, select: list[str] | None = None, **settings: object) -> CheckResult:
+    """Run the engine in-process on ``root`` with the given settings."""
+    options = Settings(select=select, **settings)  # type: ignore[arg-type]
+    return run_check(str(root), options, load_registry(plugins=False))
+
+
+def located(result: CheckResult) -> list[str]:
+    return [f"{f.path}:{f.span.line}:{f.span.column} {f.rule_id}" for f in result.findings]
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO

@@ -1,0 +1,238 @@
+"""The engine: selection, configuration, suppression, PF001/PF002/PF003, parse-once, laziness."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import check, located, write
+from preflight.config import ConfigError, Settings, find_config, load_settings
+from preflight.engine import run_check
+from preflight.model import FileKind, Severity
+from preflight.registry import load_registry
+from preflight.rule import Rule, RuleMeta
+
+DEPLOY = "#!/bin/sh\ndocker-compose up -d\npipx install poetry\n"
+
+
+# -- selection --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({}, ["scripts/deploy.sh:2:1 DC001", "scripts/deploy.sh:3:14 TOOL001"]),
+    ({"select": ["DC"]}, ["scripts/deploy.sh:2:1 DC001"]),
+    ({"select": ["ALL"], "ignore": ["DC001"]}, ["scripts/deploy.sh:3:14 TOOL001"]),
+    ({"ignore": ["DC"], "extend_select": ["DC001"]}, ["scripts/deploy.sh:2:1 DC001", "scripts/deploy.sh:3:14 TOOL001"]),
+    ({"select": ["TOOL001"], "ignore": ["TOOL"]}, ["scripts/deploy.sh:3:14 TOOL001"]),
+    ({"select": ["TOOL"], "ignore": ["TOOL001"]}, []),
+])
+def test_selection_most_specific_selector_wins(tmp_path: Path, settings: dict, expected: list[str]) -> None:
+    write(tmp_path, {"scripts/deploy.sh": DEPLOY})
+    select = settings.pop("select", None)
+    assert located(check(tmp_path, select=select, **settings)) == expected
+
+
+def test_unknown_selector_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown rule or prefix 'DC999' in select"):
+        check(tmp_path, select=["DC999"])
+
+
+# -- configuration ----------------------------------------------------------------------------
+def test_pyproject_table_and_dedicated_file(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[tool.preflight]\nignore = ['DC001']\nfail-on = 'error'\n"})
+    assert find_config(str(tmp_path)) == str(tmp_path / "pyproject.toml")
+    settings = load_settings(find_config(str(tmp_path)))
+    assert settings.ignore == ["DC001"] and settings.fail_on is Severity.ERROR
+    write(tmp_path, {".preflight.toml": "select = ['TOOL']\n"})
+    assert find_config(str(tmp_path)) == str(tmp_path / ".preflight.toml")
+    assert load_settings(find_config(str(tmp_path))).select == ["TOOL"]
+
+
+def test_pyproject_without_table_is_not_config(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n"})
+    assert find_config(str(tmp_path)) is None
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("selct = ['DC']\n", "unknown key 'selct'"),
+    ("extend_select = ['DC']\n", "keys use '-', not '_'"),
+    ("fail-on = 'fatal'\n", "'fail-on' must be error, warning or info"),
+    ("select = 3\n", "'select' must be a list of strings"),
+    ("per-file-ignores = ['x']\n", "'per-file-ignores' must be a table"),
+    ("max-file-size = 'big'\n", "'max-file-size' must be a byte count"),
+    ("select = [\n", "invalid TOML"),
+])
+def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, {".preflight.toml": text})
+    with pytest.raises(ConfigError) as error:
+        load_settings(str(tmp_path / ".preflight.toml"))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_rule_options_are_validated(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": DEPLOY})
+    with pytest.raises(ConfigError, match="unknown option 'colour' for rule DC001"):
+        run_check(str(tmp_path), Settings(rules={"DC001": {"colour": "blue"}}), load_registry(plugins=False))
+    with pytest.raises(ConfigError, match="unknown rule 'XX001'"):
+        run_check(str(tmp_path), Settings(rules={"XX001": {}}), load_registry(plugins=False))
+
+
+def test_per_file_ignores_and_exclude(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": DEPLOY, "ops/other.sh": DEPLOY, "legacy/old.sh": DEPLOY})
+    result = check(tmp_path, per_file_ignores={"ops/**": ["DC"]}, exclude=["legacy/"])
+    assert located(result) == ["deploy.sh:2:1 DC001", "deploy.sh:3:14 TOOL001", "ops/other.sh:3:14 TOOL001"]
+    assert result.stats.suppressed == 1
+
+
+# -- suppression ------------------------------------------------------------------------------
+def test_inline_suppressions_in_every_comment_style(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "same-line.sh": "docker-compose up -d  # preflight: ignore[DC001] v1 on the legacy box\n",
+        "line-above.sh": "# preflight: ignore[DC001, TOOL001]\ndocker-compose up -d\n",
+        "whole-file.sh": "# preflight: ignore-file[DC001]\necho hi\ndocker-compose up\ndocker-compose down\n",
+        "docs.md": "<!-- preflight: ignore[DC001] -->\n```bash\ndocker-compose up\n```\n",
+        ".github/workflows/ci.yml": ("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                    "      - run: |\n          # preflight: ignore[DC001]\n          docker-compose up\n"
+                                    "          docker-compose down\n"),
+        "Dockerfile": ("FROM python:3.12\nRUN apt-get update \\\n    # preflight: ignore[DC001]\n"
+                       "    && docker-compose version\n"),
+    })
+    result = check(tmp_path, select=["DC001", "TOOL001", "PF003"])
+    assert located(result) == [
+        ".github/workflows/ci.yml:9:11 DC001",  # only the line below the comment is silenced
+        "line-above.sh:1:1 PF003",  # TOOL001 named but nothing to silence
+    ]
+    assert result.stats.suppressed == 7  # whole-file.sh holds two
+
+
+def test_markdown_comment_covers_the_block_right_below_it_only(tmp_path: Path) -> None:
+    write(tmp_path, {"docs.md": ("<!-- preflight: ignore[DC001] -->\n```bash\necho one\n\ndocker-compose up\n```\n"
+                                 "<!-- preflight: ignore[DC001] -->\n\nProse between.\n```bash\ndocker-compose up\n```\n")})
+    assert located(check(tmp_path, select=["DC001", "PF003"])) == ["docs.md:7:1 PF003", "docs.md:11:1 DC001"]
+
+
+def test_unused_and_unknown_suppressions(tmp_path: Path) -> None:
+    write(tmp_path, {"a.sh": "docker compose up  # preflight: ignore[DC001]\necho  # preflight: ignore[ZZ123]\n"})
+    result = check(tmp_path)
+    assert located(result) == ["a.sh:1:20 PF003", "a.sh:2:7 PF003"]
+    assert "matches no finding" in result.findings[0].message
+    assert "unknown rule ZZ123" in result.findings[1].message
+    assert all(f.severity is Severity.INFO for f in result.findings)
+
+
+def test_suppression_of_a_rule_that_did_not_run_is_not_called_unused(tmp_path: Path) -> None:
+    write(tmp_path, {"a.sh": "docker compose up  # preflight: ignore[DC001]\n"})
+    assert located(check(tmp_path, select=["TOOL", "PF003"])) == []
+
+
+# -- never crash ------------------------------------------------------------------------------
+def test_unparseable_files_become_pf001_and_the_run_goes_on(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yml"
+    outside.write_text("a: 1\n")
+    root = write(tmp_path / "repo", {
+        ".github/workflows/ci.yml": "jobs:\n  a: [unclosed\n",
+        "infra/main.tf": 'resource "aws_instance" "x" {\n  ami = \n',
+        "Dockerfile": b"\x00\x01\x02binary\x00",
+        "deploy.sh": b"echo caf\xe9\ndocker-compose up\n",
+        "scripts/ok.sh": "docker-compose up\n",
+        "app.py": "def f(:\n",
+        "pyproject.toml": "x = \n",
+        "chart/templates/deployment.yaml": "{{ if .Values.x }}\nfoo: {{ .Values.y }}\n{{ end }}\n",
+    })
+    (root / "compose.yml").symlink_to(outside)
+    result = check(root)
+    assert located(result) == [
+        ".github/workflows/ci.yml:3:1 PF001",
+        "Dockerfile:1:1 PF001",
+        "app.py:1:7 PF001",
+        "chart/templates/deployment.yaml:2:1 PF001",
+        "compose.yml:1:1 PF001",
+        "deploy.sh:1:1 PF001",
+        "infra/main.tf:2:9 PF001",
+        "pyproject.toml:1:4 PF001",
+        "scripts/ok.sh:1:1 DC001",
+    ]
+    by_path = {f.path: f for f in result.findings}
+    assert "invalid YAML" in by_path[".github/workflows/ci.yml"].message
+    assert "invalid HCL" in by_path["infra/main.tf"].message
+    assert "not UTF-8 text: invalid byte 0xe9 at line 1" in by_path["deploy.sh"].message
+    assert by_path["Dockerfile"].severity is Severity.INFO  # skipped on purpose: binary
+    assert by_path["compose.yml"].severity is Severity.INFO
+    assert by_path["chart/templates/deployment.yaml"].severity is Severity.INFO
+    assert by_path["app.py"].severity is Severity.ERROR
+
+
+def test_crlf_utf16_and_bom_files_are_read(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "crlf.sh": b"echo hi\r\ndocker-compose up\r\n",
+        "utf16.sh": "echo hi\ndocker-compose up\n".encode("utf-16"),
+        "bom.sh": b"\xef\xbb\xbfdocker-compose up\n",
+    })
+    assert located(check(tmp_path)) == ["bom.sh:1:1 DC001", "crlf.sh:2:1 DC001", "utf16.sh:2:1 DC001"]
+
+
+def test_a_crashing_rule_is_pf002_and_other_rules_still_run(tmp_path: Path) -> None:
+    def check_command(cmd, ctx):  # noqa: ANN001, ANN202
+        raise KeyError("boom")
+        yield  # pragma: no cover
+
+    write(tmp_path, {"deploy.sh": DEPLOY})
+    registry = load_registry(plugins=False)
+    meta = RuleMeta("XT001", "always-crashes", Severity.ERROR, frozenset({FileKind.SHELL}), "Crashes",
+                    "tests", "none")
+    registry.add_rule(Rule(meta, "", "tests.crashing", {"check_command": check_command}))
+    result = run_check(str(tmp_path), Settings(), registry)
+    assert located(result) == ["deploy.sh:1:1 PF002", "deploy.sh:2:1 DC001", "deploy.sh:3:14 TOOL001"]
+    assert "rule XT001 (always-crashes) failed on this file: KeyError: 'boom'" in result.findings[0].message
+
+
+def test_each_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import preflight.facts
+
+    calls: list[str] = []
+    real = preflight.facts.parse_text
+
+    def counting(path, kind, text):  # noqa: ANN001, ANN202
+        calls.append(path)
+        return real(path, kind, text)
+
+    monkeypatch.setattr(preflight.facts, "parse_text", counting)
+    write(tmp_path, {"poetry.lock": "# This file is automatically @generated by Poetry 2.3.0\n",
+                     "Dockerfile": "FROM python:3.12\nRUN pip install poetry\n",
+                     ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    steps:\n      - run: pipx install poetry\n"})
+    result = check(tmp_path)
+    assert len(result.findings) == 2
+    assert sorted(calls) == [".github/workflows/ci.yml", "Dockerfile", "poetry.lock"]
+
+
+def test_output_is_sorted_and_deterministic(tmp_path: Path) -> None:
+    write(tmp_path, {f"s{i}.sh": DEPLOY for i in range(5)})
+    first, second = located(check(tmp_path)), located(check(tmp_path))
+    assert first == second == sorted(first, key=lambda s: (s.split(":")[0], int(s.split(":")[1])))
+
+
+# -- laziness ---------------------------------------------------------------------------------
+def _modules_after_check(root: Path) -> set[str]:
+    code = ("import sys; from preflight.cli import main\n"
+            "try:\n    main([\"check\", sys.argv[1], \"-q\"])\nexcept SystemExit:\n    pass\n"
+            "print('\\n'.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_rules_and_parsers_are_imported_only_for_present_kinds(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": DEPLOY})
+    modules = _modules_after_check(tmp_path)
+    assert "preflight_rules.compose.dc001_legacy_docker_compose" in modules
+    assert not {"hcl2", "dockerfile_parse", "ruamel.yaml", "tomlkit"} & modules
+    write(tmp_path, {"main.tf": 'resource "x" "y" {}\n', "Dockerfile": "FROM python:3.12\n"})
+    modules = _modules_after_check(tmp_path)
+    assert {"hcl2", "dockerfile_parse"} <= modules
+
+
+def test_no_rule_module_is_imported_when_no_file_of_its_kind_exists(tmp_path: Path) -> None:
+    write(tmp_path, {"app.py": "print('hi')\n"})
+    modules = _modules_after_check(tmp_path)
+    assert not any(m.startswith("preflight_rules.compose") or m.startswith("preflight_rules.tool") for m in modules)

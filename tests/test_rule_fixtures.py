@@ -1,0 +1,52 @@
+"""Every rule against its fixtures: exact findings in bad/, none in good/ (the traps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, check, located
+
+FIXTURES = REPO / "fixtures"
+RULE_DIRS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def expected(rule_id: str) -> list[str]:
+    lines = (FIXTURES / rule_id / "expected.txt").read_text(encoding="utf-8").splitlines()
+    return [f"{line.strip()} {rule_id}" for line in lines if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("rule_id", RULE_DIRS)
+def test_bad_cases_give_exactly_the_expected_findings(rule_id: str) -> None:
+    result = check(FIXTURES / rule_id / "bad", select=[rule_id, "PF001", "PF002"])
+    assert located(result) == expected(rule_id)
+
+
+@pytest.mark.parametrize("rule_id", RULE_DIRS)
+def test_good_cases_that_look_alike_stay_clean(rule_id: str) -> None:
+    result = check(FIXTURES / rule_id / "good", select=[rule_id, "PF001", "PF002"])
+    assert located(result) == []
+
+
+@pytest.mark.parametrize("rule_id", RULE_DIRS)
+def test_fixture_tree_is_complete(rule_id: str) -> None:
+    root = FIXTURES / rule_id
+    assert expected(rule_id), "a fixture without expected findings is unfinished"
+    assert any((root / "good").rglob("*")), "a rule without a look-alike good case is unfinished"
+
+
+def test_every_registered_rule_has_fixtures() -> None:
+    from preflight.registry import builtin_registry
+
+    rules = [i for i in builtin_registry().ids() if not i.startswith("PF")]
+    assert sorted(rules) == sorted(r for r in RULE_DIRS if not r.startswith("PF"))
+
+
+def test_findings_carry_rule_metadata() -> None:
+    result = check(FIXTURES / "DC001" / "bad", select=["DC001"])
+    assert {f.name for f in result.findings} == {"legacy-docker-compose"}
+    markdown = [f for f in result.findings if f.path.endswith(".md")]
+    assert markdown and all(str(f.severity) == "info" for f in markdown)
+    others = [f for f in result.findings if not f.path.endswith(".md")]
+    assert all(str(f.severity) == "error" for f in others)

@@ -99,7 +99,7 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(report)
     else:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, color=options.color)
     for error in result.errors:
         click.echo(f"preflight: error: {error.message}", err=True)
     if result.errors:

@@ -35,13 +35,20 @@ class PackageArg:
 
     @property
     def is_exact(self) -> bool:
-        """An exact pin (==X without wildcard, ===X, or name@X)."""
+        """An exact pin: ``==X`` without a wildcard, ``===X``, or pipx/uv's ``name@X``."""
         spec = self.specifier.split(";")[0].strip()  # environment markers are not part of the pin
         if spec.startswith("@"):
             return bool(spec[1:].strip())
-        if spec.startswith("==="):
-            return bool(spec[3:].strip())
-        return spec.startswith("==") and "," not in spec and "*" not in spec and bool(spec[2:].strip())
+        if "$" in spec:  # a variable stands for the version: judged by the rule that knows the scope
+            return spec.startswith("==") and "*" not in spec and "," not in spec
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            specifiers = list(SpecifierSet(spec))
+        except InvalidSpecifier:
+            return False
+        return (len(specifiers) == 1 and specifiers[0].operator in ("==", "===")
+                and not specifiers[0].version.endswith("*"))
 
     @property
     def version(self) -> str | None:

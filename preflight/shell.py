@@ -287,10 +287,24 @@ def _scan_balanced(s: str, i: int, hi: int, stack: list[str]) -> int:
             i += 1
         elif c == "(" and top == ")":
             stack.append(")")
-        elif c == "#" and top == ")" and (i == 0 or s[i - 1] in " \t\n"):
-            j = s.find("\n", i, hi)  # a comment inside $(...) may hold quotes or parens
-            i = hi if j < 0 else j
-            continue
+        elif top in (")", "esac") and (i == 0 or s[i - 1] in " \t\n;|&("):
+            # At a word start in a command list: comments, and case...esac whose pattern
+            # parentheses `x)` must not close the substitution.
+            if c == "#":
+                j = s.find("\n", i, hi)
+                i = hi if j < 0 else j
+                continue
+            if c in "ce" and s[i + 4:i + 5] in ("", " ", "\t", "\n", ";", ")"):
+                if s.startswith("case", i, hi):
+                    stack.append("esac")
+                elif top == "esac" and s.startswith("esac", i, hi):
+                    stack.pop()
+                i += 4 if s.startswith(("case", "esac"), i, hi) else 1
+                continue
+            if c == ")" and top == ")":
+                stack.pop()
+                if not stack:
+                    return i
         elif c == top:
             stack.pop()
             if not stack:

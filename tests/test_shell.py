@@ -149,6 +149,12 @@ def test_backticks_and_multiline_substitution() -> None:
     assert dc.nested_in is images and loc(dc) == (3, 3, 3, 33)
 
 
+def test_case_inside_substitution_does_not_close_it_early() -> None:
+    cmds = parse("x=$(case $a in b) echo c;; (d) echo e;; esac) && after")
+    assert argvs(cmds) == [[], ["echo", "c"], ["echo", "e"], ["after"]]
+    assert cmds[1].nested_in is cmds[0] and loc(cmds[1]) == (1, 19, 1, 25)
+
+
 def test_arithmetic_and_process_substitution() -> None:
     cmds = parse("echo $((1 + N)) && diff <(sort a) b")
     assert argvs(cmds) == [["echo", "$((1 + N))"], ["diff", "<(sort a)", "b"], ["sort", "a"]]

@@ -42,9 +42,11 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     if options.statistics and findings:
         if lines and lines[-1] != "":
             lines.append("")
-        counts = Counter((f.rule_id, f.name, f.severity) for f in findings)
-        for (rule_id, name, severity), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            lines.append(f"{count:>5}  {rule_id:<8} {severity!s:<8} {name}")
+        counts = Counter((f.rule_id, f.name) for f in findings)
+        fixable = Counter(f.rule_id for f in findings if f.fix)
+        for (rule_id, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            mark = f"  ({fixable[rule_id]} fixable)" if fixable[rule_id] else ""
+            lines.append(f"{count:>5}  {rule_id:<8} {name}{mark}")
 
     if not options.quiet:
         if lines and lines[-1] != "":

@@ -85,11 +85,12 @@ POETRY_ACTIONS = {"snok/install-poetry": "version", "abatilo/actions-poetry": "p
                   "gr1n/setup-poetry": "poetry-version"}
 
 
-def _pin_hint(ctx: Context) -> str:
+def _lock_version(ctx: Context) -> tuple[str, str]:
+    """The version to pin and why: the one that wrote poetry.lock, when the repository has one."""
     locks = ctx.repo.fact(poetry_lock_generators)
     if locks:
-        return f"poetry=={locks[0].version} (the version that wrote {locks[0].path})"
-    return "an exact version, e.g. poetry==2.3.0"
+        return locks[0].version, f", the version that wrote {locks[0].path}"
+    return "2.3.0", " (an example; use the version that writes your lock file)"
 
 
 def _variable_unset(cmd: Command, names: tuple[str, ...]) -> str | None:
@@ -112,13 +113,13 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(word.span, f"Poetry is pinned to ${missing}, which is not set in this build "
                                              f"stage; declare `ARG {missing}=<version>` before this RUN")
             continue
-        spec = f"range `{package.specifier}`" if package.specifier else "no version"
+        spec = f"the range `{package.specifier}`" if package.specifier else "no version"
+        version, why = _lock_version(ctx)
         fix = None
-        locks = ctx.repo.fact(poetry_lock_generators)
-        if not package.specifier and locks and not word.quoted:
-            fix = Fix(f"pin poetry=={locks[0].version}", (Edit(word.span, f"poetry=={locks[0].version}"),))
-        yield ctx.finding(word.span, f"Poetry is installed with {spec}; pin {_pin_hint(ctx)} so CI builds with "
-                                     "the Poetry that wrote the lock file", fix=fix)
+        if not package.specifier and ctx.repo.fact(poetry_lock_generators) and not word.quoted:
+            fix = Fix(f"pin poetry=={version}", (Edit(word.span, f"poetry=={version}"),))
+        yield ctx.finding(word.span, f"Poetry is installed with {spec}; pin it exactly: poetry=={version}{why}",
+                          fix=fix)
 
     if cmd.program_name and PYTHON.match(cmd.program_name) and _runs_installer(cmd):
         args = cmd.args
@@ -130,8 +131,9 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
         span = source.span
         if source is not cmd and source.span.line == cmd.span.line:
             span = Span(cmd.path, source.span.line, source.span.column, cmd.span.end_line, cmd.span.end_column)
-        yield ctx.finding(span, "the Poetry installer runs without `--version` or POETRY_VERSION, so it installs "
-                                f"whatever is newest; pass `--version` with {_pin_hint(ctx).replace('poetry==', '')}")
+        version, why = _lock_version(ctx)
+        yield ctx.finding(span, "the Poetry installer runs without `--version` or POETRY_VERSION and installs the "
+                                f"newest Poetry; add `--version {version}`{why}")
 
 
 def _runs_installer(cmd: Command) -> bool:
@@ -156,5 +158,6 @@ def check_step(step, ctx: Context) -> Iterator[Finding]:  # type: ignore[no-unty
     if text and text.lower() != "latest":
         return
     said = "`latest`" if text else f"no `{option}:` input"
-    yield ctx.finding(step.value_span("uses"), f"{uses.split('@')[0]} installs Poetry with {said}; add "
-                                               f"`with: {option}:` set to {_pin_hint(ctx).replace('poetry==', '')}")
+    version, why = _lock_version(ctx)
+    yield ctx.finding(step.value_span("uses"), f"{uses.split('@')[0]} installs Poetry with {said}; set "
+                                               f"`{option}: {version}` under `with:`{why}")

@@ -328,8 +328,8 @@ def _compile_rule(line: str) -> _Rule | None:
 
     pathspec's regexes also match everything below a matched directory (it checks flat file
     lists); a walk has already decided each parent directory, and git evaluates each path on its
-    own, so the "or anything below" tail is cut off.  Without this the common whitelist idiom
-    (`*`, `!*/`, `!*.py`) would re-include every file through `!*/`.
+    own, so the "or anything below" tail is cut off.  Without this, per-path checks get the
+    common whitelist idiom (`*`, `!*/`, `!*.py`) wrong: `!*/` would not re-include directories.
     Raises ValueError for an invalid pattern.
     """
     regex, include = _GitPattern.pattern_to_regex(line)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
 
 from preflight.model import Span
 
@@ -377,7 +377,7 @@ class _Lexer:
         self.s = src.text
         self.hi = hi
         self.make = src.dialect == "make"
-        self.gh = not self.make  # GitHub ${{ }} expressions (never in Makefiles: there ${ is Make's)
+        self.gh = not self.make  # GitHub ${{ }} expressions (in Makefiles ${ is Make's)
         self.opaque = src.opaque
         self.fold = src.fold
         self.make_prefix = make_prefix
@@ -599,7 +599,8 @@ class _Lexer:
         w.hi = i
         w.text = "".join(w.chars)
         eq = w.text.find("=")
-        if eq > 0 and (w.special is None or w.special > eq) and _ASSIGN_NAME.fullmatch(w.text, 0, eq):
+        name_is_literal = w.special is None or w.special > eq
+        if eq > 0 and name_is_literal and _ASSIGN_NAME.fullmatch(w.text, 0, eq):
             w.eq = eq
         return w
 
@@ -764,7 +765,7 @@ class _Lexer:
         return end
 
     def _shell_dollar(self, w: _WordTok, a: int, b: int, in_dq: bool) -> int:
-        """A shell ``$`` written as ``s[a:b]`` (``$`` or Make's ``$$``); what follows starts at b."""
+        """A shell ``$`` written as ``s[a:b]`` (``$``, or ``$$`` in Make); the rest starts at b."""
         s, hi = self.s, self.hi
         nxt = self._at(b)
         if nxt == "{" and self.gh and s.startswith("{{", b):
@@ -783,8 +784,8 @@ class _Lexer:
             if s.startswith("((", b):  # $((arithmetic)): variables only, no commands
                 close = _scan_balanced(s, b + 2, hi, [")", ")"])
                 end = min(close + 1, hi)
-                for m in _VAR_REF.finditer(s, b, close):
-                    w.variables.append((index, m.group(1)))
+                for ref in _VAR_REF.finditer(s, b, close):
+                    w.variables.append((index, ref.group(1)))
             else:
                 w.char("$", a, b)
                 return self._substitution(w, b, b + 1)

@@ -85,10 +85,12 @@ def test_clean_repository_says_so(tmp_path: Path) -> None:
     ("check", "--config", "missing.toml"),
     ("explain", "XX999"),
 ])
-def test_usage_and_config_errors_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
-    os.chdir(tmp_path)
+def test_usage_and_config_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        args: tuple[str, ...]) -> None:
+    monkeypatch.chdir(tmp_path)
     code, _, err = run(*args)
     assert code == 2
+    assert err.startswith("preflight: error:") or "Error:" in err
 
 
 def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -115,9 +117,10 @@ def test_output_file_and_exclude(tmp_path: Path) -> None:
     assert [f["path"] for f in json.loads(target.read_text())["findings"]] == ["a.sh"]
 
 
-def test_explicit_files_are_relative_to_the_working_directory(tmp_path: Path) -> None:
+def test_explicit_files_are_relative_to_the_working_directory(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"scripts/a.sh": "docker-compose up\n", "scripts/b.sh": "docker-compose up\n"})
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     code, out, _ = run("check", "scripts/a.sh", "--format", "json")
     assert [f["path"] for f in json.loads(out)["findings"]] == ["scripts/a.sh"]
 

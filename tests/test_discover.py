@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -334,6 +336,45 @@ def test_gitignore_patterns(tmp_path: Path) -> None:
         "docs/sub/b.md",
         "tmp/sub/c.sh",
     ]
+
+
+def test_double_star_keeps_files_below_reincluded_directory(tmp_path: Path) -> None:
+    # `!keep/` re-includes the directory only; `**` still matches the files in it.
+    write(tmp_path, ".gitignore", "**\n!keep/\n!*.sh\n")
+    for rel in ["a.py", "keep/x.py", "keep/run.sh"]:
+        write(tmp_path, rel)
+    assert paths(discover(tmp_path)) == ["keep/run.sh"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_agrees_with_git(tmp_path: Path) -> None:
+    rules = {
+        ".gitignore": "*.sh\n!keep*.sh\nout/\n/top.py\n"
+        "docs/**\n!docs/*/\n!docs/**/*.md\na/**/z.py\n",
+        "src/.gitignore": "!*.sh\n*.md\n!README.md\n[ab].py\n/gen/\n",
+        "src/lib/.gitignore": "*\n!*/\n!*.py\n",
+    }
+    for rel, text in rules.items():
+        write(tmp_path, rel, text)
+    files = [
+        "a.sh", "keep1.sh", "top.py", "x/top.py", "out/a.py", "x/out/b.py", "docs/a.md",
+        "docs/a.py", "docs/sub/b.md", "docs/sub/b.py", "a/z.py", "a/b/c/z.py", "a/y.py",
+        "src/run.sh", "src/notes.md", "src/README.md", "src/a.py", "src/c.py", "src/gen/g.py",
+        "src/x/gen/g.py", "src/lib/m.py", "src/lib/m.sh", "src/lib/deep/n.py",
+        "src/lib/deep/Dockerfile",
+    ]  # fmt: skip
+    for rel in files:
+        write(tmp_path, rel)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    listed = subprocess.run(
+        ["git", "-c", "core.excludesFile=", "ls-files", "-z", "--others", "--exclude-standard"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    expected = sorted(p for p in listed.split("\0") if p and classify(p) is not None)
+    assert paths(discover(tmp_path)) == expected
+    assert len(expected) > 8  # the rules leave something to compare
 
 
 def test_gitignore_crlf_and_bom(tmp_path: Path) -> None:

@@ -118,7 +118,8 @@ def test_unterminated_quote_runs_to_end_of_snippet() -> None:
 
 
 def test_variables_and_defaults() -> None:
-    [cmd] = parse('pip install "poetry==${POETRY_VERSION}" ${PIP:-pip3} $HOME \'$NOPE\' ${A-x}${B:=y}')
+    text = 'pip install "poetry==${POETRY_VERSION}" ${PIP:-pip3} $HOME \'$NOPE\' ${A-x}${B:=y}'
+    [cmd] = parse(text)
     version, pip, home, nope, ab = cmd.argv[2:]
     assert version.text == "poetry==${POETRY_VERSION}"
     assert version.variables == ("POETRY_VERSION",)
@@ -395,7 +396,7 @@ def test_escapes_inside_nested_string_map_to_their_source() -> None:
 def test_su_and_multiline_c_string() -> None:
     su, npm = parse('su - app -c "npm ci"')
     assert npm.nested_in is su and loc(npm) == (1, 14, 1, 20)
-    sh, a, b = parse("sh -c '\n  apt-get update &&\n  apt-get install -y git'")
+    _, a, b = parse("sh -c '\n  apt-get update &&\n  apt-get install -y git'")
     assert loc(a) == (2, 3, 2, 17) and loc(b) == (3, 3, 3, 25)
 
 
@@ -461,7 +462,7 @@ def test_make_dialect_prefixes_and_references() -> None:
 
 
 def test_make_dialect_nested_string_keeps_make_refs_opaque() -> None:
-    sh, echo = parse("sh -c 'echo $$HOME $(DC) >> $(LOG)'", dialect="make")
+    _, echo = parse("sh -c 'echo $$HOME $(DC) >> $(LOG)'", dialect="make")
     assert echo.arg_texts() == ["$HOME", "$(DC)"]
     assert echo.argv[1].variables == ("HOME",)
     assert echo.argv[2].make_refs == ("DC",) and echo.argv[2].variables == ()

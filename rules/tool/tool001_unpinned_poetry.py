@@ -26,21 +26,37 @@ release is whatever was newest — or oldest — on the day the runner or the im
 
 ## Example
 ```yaml
-- name: Install Poetry
-  run: pipx install poetry
+# .github/workflows/ci.yml
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Install Poetry
+        run: pipx install poetry
 ```
 
 ```dockerfile
+# Dockerfile
+FROM python:3.12-slim
 RUN curl -sSL https://install.python-poetry.org | python3 -
 ```
 
 ## Use instead
 ```yaml
-- name: Install Poetry
-  run: pipx install poetry==2.3.0
+# .github/workflows/ci.yml
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Install Poetry
+        run: pipx install poetry==2.3.0
 ```
 
 ```dockerfile
+# Dockerfile
+FROM python:3.12-slim
 ARG POETRY_VERSION=2.3.0
 RUN curl -sSL https://install.python-poetry.org | python3 - --version ${POETRY_VERSION}
 ```

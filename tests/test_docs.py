@@ -1,0 +1,59 @@
+"""Docs cannot lie: pages are generated from the rules, and their examples are run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, check, write
+from preflight.docs import SECTIONS, render_all
+from preflight.registry import builtin_registry
+
+RULES = builtin_registry().load_all()
+DOCS = REPO / "docs" / "rules"
+BLOCK = re.compile(r"^```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def test_committed_rule_pages_are_up_to_date() -> None:
+    pages = render_all()
+    committed = {p.name: p.read_text(encoding="utf-8") for p in DOCS.glob("*.md")}
+    stale = sorted(name for name in pages.keys() | committed.keys() if pages.get(name) != committed.get(name))
+    assert not stale, f"docs/rules is stale for {stale}; run `python -m preflight.docs`"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_docstring_has_the_fixed_sections_in_order(rule) -> None:  # noqa: ANN001
+    positions = [rule.docs.find(section) for section in SECTIONS]
+    assert -1 not in positions, f"{rule.id} lacks {[s for s, p in zip(SECTIONS, positions) if p < 0]}"
+    assert positions == sorted(positions)
+
+
+def _examples(rule, section: str) -> list[tuple[str, str]]:  # noqa: ANN001
+    """Code blocks of a section whose first line names the file: ``# path``."""
+    start = rule.docs.index(section)
+    end = min((rule.docs.find(s, start + 1) for s in SECTIONS if rule.docs.find(s, start + 1) > 0), default=None)
+    found = []
+    for block in BLOCK.findall(rule.docs[start:end]):
+        first, _, rest = block.partition("\n")
+        name = first[2:].strip()
+        if first.startswith("# ") and " " not in name and ("." in name or "/" in name or name in ("Dockerfile", "Makefile")):
+            found.append((name, block))
+    return found
+
+
+CHECKED = [r for r in RULES if not r.id.startswith("PF")]
+
+
+@pytest.mark.parametrize("rule", CHECKED, ids=lambda r: r.id)
+def test_bad_examples_are_caught_and_good_ones_pass(rule, tmp_path: Path) -> None:  # noqa: ANN001
+    bad, good = _examples(rule, "## Example"), _examples(rule, "## Use instead")
+    assert bad and good, f"{rule.id}: examples need a first line naming the file, like `# deploy.sh`"
+    for index, (path, text) in enumerate(bad):
+        root = write(tmp_path / f"bad{index}", {path: text})
+        found = check(root, select=[rule.id, "PF001"])
+        assert [f.rule_id for f in found.findings] and {f.rule_id for f in found.findings} == {rule.id}, path
+    for index, (path, text) in enumerate(good):
+        root = write(tmp_path / f"good{index}", {path: text})
+        assert check(root, select=[rule.id, "PF001"]).findings == [], path

@@ -187,13 +187,17 @@ def _markdown(doc: Document) -> list[Command]:
         if block.info not in SHELL_BLOCKS:
             continue
         lines, origins = [], []
-        for offset, line in enumerate(block.text.split("\n")):
+        block_lines = block.text.split("\n")
+        # A block with `$ ` prompts is a terminal session: only prompt lines are commands, the
+        # rest is output (which may quote commands in backticks without running them).
+        session = block.info in OUTPUT_BLOCKS or any(line.lstrip().startswith("$ ") for line in block_lines)
+        for offset, line in enumerate(block_lines):
             stripped = line.lstrip()
             column = block.indent + len(line) - len(stripped)
             if stripped.startswith("$ "):
                 lines.append(stripped[2:])
                 origins.append((block.line + offset, column + 2))
-            elif block.info in OUTPUT_BLOCKS:
+            elif session:
                 lines.append("")  # program output, not commands
                 origins.append((block.line + offset, 0))
             else:

@@ -161,7 +161,8 @@ def test_unparseable_files_become_pf001_and_the_run_goes_on(tmp_path: Path) -> N
     assert by_path["Dockerfile"].severity is Severity.INFO  # skipped on purpose: binary
     assert by_path["compose.yml"].severity is Severity.INFO
     assert by_path["chart/templates/deployment.yaml"].severity is Severity.INFO
-    assert by_path["app.py"].severity is Severity.ERROR
+    assert by_path["app.py"].severity is Severity.INFO  # may be syntax newer than the running Python
+    assert by_path["infra/main.tf"].severity is Severity.ERROR
 
 
 def test_crlf_utf16_and_bom_files_are_read(tmp_path: Path) -> None:

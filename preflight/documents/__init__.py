@@ -92,7 +92,7 @@ def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:
     try:
         return module.parse(path, kind, text)
     except ParseError as exc:
-        severity = Severity.ERROR
+        severity = exc.severity
         message = exc.message
         if TEMPLATE_MARKERS.search(text):
             severity = Severity.INFO

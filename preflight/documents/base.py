@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from preflight.model import FileKind, Span
+from preflight.model import FileKind, Severity, Span
 
 
 class ParseError(Exception):
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+    def __init__(self, message: str, line: int = 1, column: int = 1,
+                 severity: Severity = Severity.ERROR) -> None:
         super().__init__(message)
         self.message = " ".join(message.split())  # one line, whatever the parser said
         self.line = max(1, line)
         self.column = max(1, column)
+        self.severity = severity
 
 
 @dataclass(eq=False)

@@ -105,6 +105,10 @@ class DockerfileDocument(Document):
             return None
         if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] in ("-c", "-lc", "-ec"):
             text = argv[2]
+            # Point into the JSON string when it is written without escapes; else at the array.
+            found = self.line_text(instruction.line).find(json.dumps(text))
+            if found >= 0 and "\n" not in text:
+                offset = found + 1
         else:
             text = shlex.join(argv)
         return Snippet(self.path, text.replace("\n", " "), ((instruction.line, offset),))

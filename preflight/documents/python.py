@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import sys
 import warnings
 from dataclasses import dataclass
 
 from preflight.documents.base import Document, ParseError
-from preflight.model import FileKind, Span
+from preflight.model import FileKind, Severity, Span
 
 
 @dataclass(eq=False)
@@ -28,7 +29,11 @@ def parse(path: str, kind: FileKind, text: str) -> PythonDocument:
             warnings.simplefilter("ignore")  # invalid escapes etc. are not our findings
             tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        raise ParseError(f"invalid Python: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        # The file may use syntax newer than the Python preflight runs on (PEP 758's unparenthesised
+        # `except A, B:` is 3.14): say which Python tried, and do not fail the run over it.
+        running = f"{sys.version_info.major}.{sys.version_info.minor}"
+        raise ParseError(f"Python {running} cannot parse it: {exc.msg} (newer syntax, or a syntax error)",
+                         exc.lineno or 1, exc.offset or 1, severity=Severity.INFO) from None
     except (ValueError, MemoryError) as exc:
         raise ParseError(f"invalid Python: {exc}") from None
     return PythonDocument(path, kind, text, tree)

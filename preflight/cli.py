@@ -88,6 +88,9 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
     except ConfigError as exc:
         _fail(str(exc))
         return
+    except Exception as exc:  # a bug in the engine itself: one line, exit 2, never a traceback
+        _fail(f"internal error: {type(exc).__name__}: {exc}; please report this")
+        return
 
     to_terminal = output is None and sys.stdout.isatty()
     if color is None:

@@ -40,11 +40,11 @@ class CheckResult:
         return [f for f in self.findings if f.severity >= level]
 
 
-def _kinds_read(rule: Rule) -> frozenset[FileKind]:
-    kinds = set(rule.kinds)
+def _kinds_read(kinds: frozenset[FileKind]) -> frozenset[FileKind]:
+    """The discovered kinds whose files a rule of ``kinds`` may need."""
     if FileKind.KUBERNETES in kinds:
-        kinds.add(FileKind.YAML)  # manifests are told apart from other YAML by their content
-    return frozenset(kinds)
+        return kinds | {FileKind.YAML}  # manifests are told apart from other YAML by their content
+    return kinds
 
 
 class _Run:
@@ -88,9 +88,12 @@ def run_check(root: str, settings: Settings, registry: Registry,
             raise ConfigError(f"options given for unknown rule '{rule_id}' in [rules]")
 
     ids = selected_ids(registry.entries.values(), settings)
-    discovery: Discovery = discover(root, paths, exclude=settings.exclude,
-                                    respect_gitignore=settings.respect_gitignore,
-                                    max_file_size=settings.max_file_size)
+    try:
+        discovery: Discovery = discover(root, paths, exclude=settings.exclude,
+                                        respect_gitignore=settings.respect_gitignore,
+                                        max_file_size=settings.max_file_size)
+    except ValueError as exc:  # an `exclude` pattern that is not a valid gitignore pattern
+        raise ConfigError(f"exclude: {exc}") from None
     repo = Repository(root, discovery.files)
     run = _Run(root, settings, registry, ids)
     present = {f.kind for f in repo.files}
@@ -98,7 +101,7 @@ def run_check(root: str, settings: Settings, registry: Registry,
     rules: list[Rule] = []
     for rule_id in ids:
         entry = registry.entries[rule_id]
-        if rule_id.startswith("PF") or not (_kinds_read_entry(entry.kinds) & present):
+        if rule_id.startswith("PF") or not (_kinds_read(entry.kinds) & present):
             continue
         rule = registry.load(rule_id)
         if rule is not None:
@@ -107,7 +110,7 @@ def run_check(root: str, settings: Settings, registry: Registry,
 
     parse_everything = PARSE_ERROR in ids
     for ref in repo.files:
-        interested = [r for r in rules if ref.kind in _kinds_read(r)]
+        interested = [r for r in rules if ref.kind in _kinds_read(r.kinds)]
         if not interested and not parse_everything:
             continue
         doc = repo.document(ref)
@@ -133,10 +136,6 @@ def run_check(root: str, settings: Settings, registry: Registry,
         stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
     findings.sort(key=Finding.sort_key)
     return CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats)
-
-
-def _kinds_read_entry(kinds: frozenset[FileKind]) -> frozenset[FileKind]:
-    return kinds | {FileKind.YAML} if FileKind.KUBERNETES in kinds else kinds
 
 
 def _options(rule: Rule, settings: Settings) -> dict[str, object]:

@@ -1,7 +1,8 @@
 """Run a check: discover → classify → parse once → rules → suppress → result.
 
 The engine knows no lesson. It imports a rule only when a file of a kind the rule reads is
-present, parses each file at most once (and only when some selected rule, or PF001, needs it),
+present, parses each file at most once (and only when a selected rule reads its kind, or PF001
+checks it as a deployment file),
 calls each rule at the granularity it asks for, and turns every failure into a finding:
 a file that cannot be read or parsed is PF001, a rule that raises is PF002.
 """
@@ -26,6 +27,11 @@ from preflight.suppress import Suppression, find_suppressions, suppressing
 
 PARSE_ERROR, RULE_ERROR, UNUSED_SUPPRESSION = "PF001", "PF002", "PF003"
 STEP_KINDS = frozenset({FileKind.WORKFLOW, FileKind.ACTION})
+# Files a deployment is made of: PF001 checks that they parse even when no selected rule reads
+# them. Other kinds (any YAML or TOML, Python, Markdown, ...) are parsed only for a rule that reads them.
+DEPLOYMENT_KINDS = frozenset({FileKind.WORKFLOW, FileKind.ACTION, FileKind.COMPOSE, FileKind.DOCKERFILE,
+                              FileKind.TERRAFORM, FileKind.PYPROJECT, FileKind.FLY_TOML, FileKind.POETRY_LOCK,
+                              FileKind.PULUMI})
 
 
 @dataclass
@@ -108,10 +114,10 @@ def run_check(root: str, settings: Settings, registry: Registry,
             rules.append(rule)
     contexts = {rule.id: Context(rule, repo, _options(rule, settings)) for rule in rules}
 
-    parse_everything = PARSE_ERROR in ids
+    validate = DEPLOYMENT_KINDS if PARSE_ERROR in ids else frozenset()
     for ref in repo.files:
         interested = [r for r in rules if ref.kind in _kinds_read(r.kinds)]
-        if not interested and not parse_everything:
+        if not interested and ref.kind not in validate:
             continue
         doc = repo.document(ref)
         if doc is None:

@@ -137,19 +137,17 @@ def test_unparseable_files_become_pf001_and_the_run_goes_on(tmp_path: Path) -> N
         "Dockerfile": b"\x00\x01\x02binary\x00",
         "deploy.sh": b"echo caf\xe9\ndocker-compose up\n",
         "scripts/ok.sh": "docker-compose up\n",
-        "app.py": "def f(:\n",
         "pyproject.toml": "x = \n",
-        "chart/templates/deployment.yaml": "{{ if .Values.x }}\nfoo: {{ .Values.y }}\n{{ end }}\n",
+        "deploy/docker-compose.yml": "services:\n{% for s in services %}\n  {{ s }}:\n{% endfor %}\n",
     })
     (root / "compose.yml").symlink_to(outside)
     result = check(root)
     assert located(result) == [
         ".github/workflows/ci.yml:3:1 PF001",
         "Dockerfile:1:1 PF001",
-        "app.py:1:7 PF001",
-        "chart/templates/deployment.yaml:2:1 PF001",
         "compose.yml:1:1 PF001",
         "deploy.sh:1:1 PF001",
+        "deploy/docker-compose.yml:2:2 PF001",
         "infra/main.tf:2:9 PF001",
         "pyproject.toml:1:4 PF001",
         "scripts/ok.sh:1:1 DC001",
@@ -160,9 +158,21 @@ def test_unparseable_files_become_pf001_and_the_run_goes_on(tmp_path: Path) -> N
     assert "not UTF-8 text: invalid byte 0xe9 at line 1" in by_path["deploy.sh"].message
     assert by_path["Dockerfile"].severity is Severity.INFO  # skipped on purpose: binary
     assert by_path["compose.yml"].severity is Severity.INFO
-    assert by_path["chart/templates/deployment.yaml"].severity is Severity.INFO
-    assert by_path["app.py"].severity is Severity.INFO  # may be syntax newer than the running Python
+    assert by_path["deploy/docker-compose.yml"].severity is Severity.INFO  # a Jinja template
     assert by_path["infra/main.tf"].severity is Severity.ERROR
+
+
+def test_files_no_rule_reads_are_validated_only_if_they_are_deployment_files(tmp_path: Path) -> None:
+    write(tmp_path, {"openapi.yaml": "a: [\n", "app.py": "def f(:\n", "notes.toml": "x = \n",
+                     "fly.toml": "app = \n", ".github/workflows/ci.yml": "on: [\n"})
+    assert located(check(tmp_path)) == [".github/workflows/ci.yml:2:1 PF001", "fly.toml:1:6 PF001"]
+
+
+def test_python_syntax_errors_are_info_since_the_syntax_may_be_newer_than_ours() -> None:
+    from preflight.documents import parse_text
+
+    problem = parse_text("app.py", FileKind.PYTHON, "def f(:\n    pass\n")
+    assert problem.severity is Severity.INFO and "cannot parse it" in problem.message
 
 
 def test_crlf_utf16_and_bom_files_are_read(tmp_path: Path) -> None:

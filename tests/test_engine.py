@@ -175,6 +175,19 @@ def test_python_syntax_errors_are_info_since_the_syntax_may_be_newer_than_ours()
     assert problem.severity is Severity.INFO and "cannot parse it" in problem.message
 
 
+def test_yaml_alias_bomb_in_a_workflow_is_not_expanded(tmp_path: Path) -> None:
+    lines = ["on: push", "env:"]
+    for i in range(12):  # 9**12 elements if anything expanded the aliases
+        items = ", ".join([f"*a{i - 1}"] * 9) if i else ", ".join(["lol"] * 9)
+        lines.append(f"  x{i}: &a{i} [{items}]")
+    lines += ["jobs:", "  a:", "    env: *a11", "    steps:", "      - name: *a11",
+              "        uses: snok/install-poetry@v1", "        with:", "          version: *a11",
+              "      - run: docker-compose up"]
+    write(tmp_path, {".github/workflows/bomb.yml": "\n".join(lines) + "\n"})
+    assert located(check(tmp_path)) == [".github/workflows/bomb.yml:20:15 TOOL001",
+                                        ".github/workflows/bomb.yml:23:14 DC001"]
+
+
 def test_crlf_utf16_and_bom_files_are_read(tmp_path: Path) -> None:
     write(tmp_path, {
         "crlf.sh": b"echo hi\r\ndocker-compose up\r\n",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from preflight.documents.yamldoc import YamlDocument, load_documents
+from preflight.documents.yamldoc import YamlDocument, load_documents, scalar_text
 from preflight.model import FileKind, Span
 from preflight.shell import Snippet
 
@@ -49,8 +49,7 @@ class Step:
 
     @property
     def name(self) -> str | None:
-        value = self.node.get("name")
-        return str(value) if value is not None else None
+        return scalar_text(self.node.get("name"))
 
     def key_span(self, key: str) -> Span:
         return self.doc.key_span(self.node, key)
@@ -76,7 +75,8 @@ def _env(node: Any) -> dict[str, str]:
     env = node.get("env") if isinstance(node, Mapping) else None
     if not isinstance(env, Mapping):
         return {}
-    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+    # A non-scalar value is not a valid env value; skip it rather than print it (aliases).
+    return {scalar_text(k) or "?": scalar_text(v) or "" for k, v in env.items() if not isinstance(v, (dict, list))}
 
 
 def _shell(*nodes: Any) -> str | None:
@@ -107,7 +107,7 @@ def parse(path: str, kind: FileKind, text: str) -> WorkflowDocument:
     for job_id, job_node in jobs.items():
         if not isinstance(job_node, Mapping):
             continue
-        job = Job(str(job_id), job_node, {**doc.env, **_env(job_node)}, doc.key_span(jobs, job_id))
+        job = Job(scalar_text(job_id) or "?", job_node, {**doc.env, **_env(job_node)}, doc.key_span(jobs, job_id))
         doc.jobs.append(job)
         _add_steps(doc, job, job_node.get("steps"), job.env, _shell(root, job_node))
     return doc

@@ -40,7 +40,7 @@ class YamlDocument(Document):
             line, col = mapping.lc.key(key)
         except (AttributeError, KeyError, TypeError):
             return self.node_span(mapping)
-        return Span(self.path, line + 1, col + 1, line + 1, col + 1 + len(str(key)))
+        return Span(self.path, line + 1, col + 1, line + 1, col + 1 + len(scalar_text(key) or "?"))
 
     def value_span(self, mapping: Any, key: Any) -> Span:
         """Where the value of ``key`` starts; to the end of that line."""
@@ -64,6 +64,19 @@ class YamlDocument(Document):
         if lc is None or lc.line is None:
             return Span(self.path, 1, 1)
         return Span(self.path, lc.line + 1, lc.col + 1)
+
+
+def scalar_text(value: Any) -> str | None:
+    """The text of a YAML scalar; None for a mapping or sequence.
+
+    Never ``str()`` a YAML node that may be a collection: aliases make a few lines of YAML stand
+    for billions of elements ("billion laughs"), and printing them would never finish.
+    """
+    if value is None or isinstance(value, (dict, list, tuple, set)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def load_documents(path: str, text: str) -> list[Any]:

@@ -72,6 +72,7 @@ import re
 from collections.abc import Iterator
 
 from preflight.commands import Command
+from preflight.documents.yamldoc import scalar_text
 from preflight.facts import poetry_lock_generators
 from preflight.installs import package_installs
 from preflight.model import Edit, FileKind, Finding, Fix, Severity, Span
@@ -169,8 +170,7 @@ def check_step(step, ctx: Context) -> Iterator[Finding]:  # type: ignore[no-unty
     option = POETRY_ACTIONS.get(action)
     if option is None:
         return
-    version = step.with_.get(option)
-    text = "" if version is None else str(version).strip()
+    text = (scalar_text(step.with_.get(option)) or "").strip()
     if text and text.lower() != "latest":
         return
     said = "`latest`" if text else f"no `{option}:` input"

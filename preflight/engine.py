@@ -183,6 +183,10 @@ def _loaded(repo: Repository) -> Iterator[Document]:
             yield doc
 
 
+def _suppressions(doc: Document) -> list[Suppression]:
+    return find_suppressions(doc.text, markdown=doc.kind is FileKind.MARKDOWN)
+
+
 def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
     """Apply per-file-ignores and inline comments; report inline comments that silenced nothing."""
     import pathspec
@@ -198,7 +202,7 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
             continue
         if finding.path not in comments:
             doc = repo.loaded(finding.path)
-            comments[finding.path] = find_suppressions(doc.text) if doc is not None else []
+            comments[finding.path] = _suppressions(doc) if doc is not None else []
         suppression = suppressing(comments[finding.path], finding.rule_id, finding.span.line)
         if suppression is not None:
             suppression.used.add(finding.rule_id)
@@ -210,7 +214,7 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
         for doc in _loaded(repo):
             found = comments.get(doc.path)
             if found is None:
-                found = comments[doc.path] = find_suppressions(doc.text)
+                found = comments[doc.path] = _suppressions(doc)
             for suppression in found:
                 for rule_id in suppression.ids:
                     if rule_id in suppression.used:

@@ -33,15 +33,35 @@ def _block_end(lines: list[str], fence_index: int) -> int:
     return len(lines)
 
 
-def find_suppressions(text: str) -> list[Suppression]:
+def find_suppressions(text: str, markdown: bool = False) -> list[Suppression]:
+    """Suppression comments in ``text``.
+
+    In Markdown prose ``#`` is not a comment and backticks quote rather than comment: there only
+    an HTML comment outside inline code counts. Inside fenced code blocks every form counts, as it
+    would in the script the block shows.
+    """
     if "preflight:" not in text:
         return []
     lines = text.split("\n")
     found = []
+    fence = ""
     for index, line in enumerate(lines):
+        opened = FENCE.match(line) if markdown else None
+        if opened:
+            marker = opened.group(1)
+            if not fence:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip().strip(marker[0]):
+                fence = ""
+            continue
         if "preflight:" not in line:
             continue
+        prose = markdown and not fence
+        if prose:  # blank out inline code spans, keeping columns
+            line = re.sub(r"`+[^`]*`+", lambda m: " " * len(m.group(0)), line)
         for match in COMMENT.finditer(line):
+            if prose and not match.group(0).startswith("<!--"):
+                continue
             ids = tuple(i.strip() for i in match.group(2).split(",") if i.strip())
             through = index + 2
             if match.group(0).startswith("<!--") and index + 1 < len(lines) and FENCE.match(lines[index + 1]):

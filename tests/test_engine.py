@@ -113,6 +113,13 @@ def test_markdown_comment_covers_the_block_right_below_it_only(tmp_path: Path) -
     assert located(check(tmp_path, select=["DC001", "PF003"])) == ["docs.md:7:1 PF003", "docs.md:11:1 DC001"]
 
 
+def test_markdown_prose_quoting_the_syntax_is_not_a_suppression(tmp_path: Path) -> None:
+    write(tmp_path, {"docs.md": ("Write `# preflight: ignore[DC001]` or `<!-- preflight: ignore[DC001] -->`.\n\n"
+                                 "```sh\n# preflight: ignore[DC001]\ndocker-compose up\ndocker-compose down\n"
+                                 "docker-compose ps  # preflight: ignore[DC001] trailing comments count in code\n```\n")})
+    assert located(check(tmp_path, select=["DC001", "PF003"])) == ["docs.md:6:1 DC001"]
+
+
 def test_unused_and_unknown_suppressions(tmp_path: Path) -> None:
     write(tmp_path, {"a.sh": "docker compose up  # preflight: ignore[DC001]\necho  # preflight: ignore[ZZ123]\n"})
     result = check(tmp_path)

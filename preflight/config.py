@@ -56,19 +56,28 @@ def _load_toml(path: str) -> dict[str, Any]:
 
 
 def find_config(root: str) -> str | None:
-    """``.preflight.toml`` in root, else a ``pyproject.toml`` there with a [tool.preflight] table."""
-    dedicated = os.path.join(root, ".preflight.toml")
-    if os.path.isfile(dedicated):
-        return dedicated
-    pyproject = os.path.join(root, "pyproject.toml")
-    if os.path.isfile(pyproject):
-        try:
-            with open(pyproject, encoding="utf-8", errors="replace") as handle:
-                if re.search(r"^\[tool\.preflight[\].]", handle.read(), re.MULTILINE):
-                    return pyproject
-        except OSError:
+    """The nearest configuration at or above ``root``, stopping at the top of its git work tree:
+    ``.preflight.toml``, else a ``pyproject.toml`` with a ``[tool.preflight]`` table."""
+    directory = os.path.abspath(root)
+    while True:
+        dedicated = os.path.join(directory, ".preflight.toml")
+        if os.path.isfile(dedicated):
+            return dedicated
+        pyproject = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(pyproject) and _has_table(pyproject):
+            return pyproject
+        parent = os.path.dirname(directory)
+        if parent == directory or os.path.exists(os.path.join(directory, ".git")):
             return None
-    return None
+        directory = parent
+
+
+def _has_table(pyproject: str) -> bool:
+    try:
+        with open(pyproject, encoding="utf-8", errors="replace") as handle:
+            return re.search(r"^\[tool\.preflight[\].]", handle.read(), re.MULTILINE) is not None
+    except OSError:
+        return False
 
 
 def load_settings(path: str | None) -> Settings:

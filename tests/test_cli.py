@@ -210,3 +210,19 @@ def test_a_broken_plugin_is_reported_and_builtin_rules_still_run(tmp_path: Path)
     assert out.returncode == 2
     assert "plugin rule 'BRK001' (broken_rules) could not be loaded: ImportError: missing dependency" in out.stderr
     assert [f["rule"] for f in json.loads(out.stdout)["findings"]] == ["DC001"]
+
+
+def test_terminal_report_groups_by_file(tmp_path: Path) -> None:
+    from conftest import check
+    from preflight.report import ReportOptions, render
+
+    write(tmp_path, {"a.sh": "docker-compose up\npipx install poetry\n", "b.sh": "docker-compose up\n"})
+    text = render("text", check(tmp_path), ReportOptions(grouped=True))
+    assert text.splitlines()[:6] == [
+        "a.sh",
+        "  1:1      DC001 [*] " + text.splitlines()[1].split("[*] ", 1)[1],
+        "  2:14     TOOL001 " + text.splitlines()[2].split("TOOL001 ", 1)[1],
+        "",
+        "b.sh",
+        "  1:1      DC001 [*] " + text.splitlines()[5].split("[*] ", 1)[1],
+    ]

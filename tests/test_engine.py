@@ -49,6 +49,16 @@ def test_pyproject_table_and_dedicated_file(tmp_path: Path) -> None:
     assert load_settings(find_config(str(tmp_path))).select == ["TOOL"]
 
 
+def test_config_is_found_upward_within_the_work_tree(tmp_path: Path) -> None:
+    write(tmp_path, {"outer/pyproject.toml": "[tool.preflight]\nignore = ['DC']\n",
+                     "outer/repo/.git/HEAD": "ref: refs/heads/main\n",
+                     "outer/repo/pyproject.toml": "[tool.preflight]\nfail-on = 'error'\n",
+                     "outer/repo/services/api/deploy.sh": "echo\n",
+                     "outer/repo2/.git/HEAD": "", "outer/repo2/src/a.sh": "echo\n"})
+    assert find_config(str(tmp_path / "outer/repo/services/api")) == str(tmp_path / "outer/repo/pyproject.toml")
+    assert find_config(str(tmp_path / "outer/repo2/src")) is None  # stops at the work tree's top
+
+
 def test_pyproject_without_table_is_not_config(tmp_path: Path) -> None:
     write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n"})
     assert find_config(str(tmp_path)) is None

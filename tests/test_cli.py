@@ -226,3 +226,23 @@ def test_terminal_report_groups_by_file(tmp_path: Path) -> None:
         "b.sh",
         "  1:1      DC001 [*] " + text.splitlines()[5].split("[*] ", 1)[1],
     ]
+
+
+def test_hostile_directory_exits_0_or_1_without_a_traceback(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    root = write(tmp_path / "repo", {
+        ".github/workflows/ci.yml": "jobs:\n  a: [unclosed\n",
+        "docker-compose.yml": "services:\n  api:\n   image: [\n",
+        "infra/main.tf": 'resource "aws_instance" "x" {\n  ami = \n',
+        "bin/tool": bytes(range(256)) * 4,
+        "Dockerfile": b"\x00\x00binary",
+        "deploy.sh": b"echo caf\xe9\n",
+    })
+    (root / "compose.yml").symlink_to(outside)
+    out = subprocess.run([sys.executable, "-m", "preflight", "check", str(root), "--format", "json"],
+                         capture_output=True, text=True)
+    assert out.returncode in (0, 1) and "Traceback" not in out.stderr
+    rules = [(f["path"], f["rule"]) for f in json.loads(out.stdout)["findings"]]
+    assert rules == [(".github/workflows/ci.yml", "PF001"), ("Dockerfile", "PF001"), ("compose.yml", "PF001"),
+                     ("deploy.sh", "PF001"), ("docker-compose.yml", "PF001"), ("infra/main.tf", "PF001")]

@@ -5,6 +5,8 @@ composite actions, Dockerfile `RUN`, shell scripts and Makefile recipes:
 - `pipx install poetry`, `pip install poetry`, `pip install -U poetry`, `python -m pip install poetry`,
   `uv tool install poetry`;
 - a range instead of a pin: `pip install "poetry>=1.8"`, `poetry~=1.8`, `poetry==1.8.*`;
+- an upgrade to whatever is newest: `poetry self update` without a version, `pipx upgrade poetry`,
+  `uv tool upgrade poetry`;
 - the official installer, `curl -sSL https://install.python-poetry.org | python3 -`, with neither
   `--version X` nor `POETRY_VERSION` set (Dockerfile `ARG`/`ENV`, workflow `env:`, an assignment);
 - `uses: snok/install-poetry@…` without `with: version:`, `uses: abatilo/actions-poetry@…` and
@@ -106,8 +108,8 @@ def _lock_version(ctx: Context) -> tuple[str, str]:
     """The version to pin and why: the one that wrote poetry.lock, when the repository has one."""
     locks = ctx.repo.fact(poetry_lock_generators)
     if locks:
-        return locks[0].version, f", the version that wrote {locks[0].path}"
-    return "2.3.0", " (an example; use the version that writes your lock file)"
+        return locks[0].version, f"the version that wrote {locks[0].path}"
+    return "2.3.0", "an example: use the version that writes your lock file"
 
 
 def _variable_unset(cmd: Command, names: tuple[str, ...]) -> str | None:
@@ -135,8 +137,16 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
         fix = None
         if not package.specifier and ctx.repo.fact(poetry_lock_generators) and not word.quoted:
             fix = Fix(f"pin poetry=={version}", (Edit(word.span, f"poetry=={version}"),))
-        yield ctx.finding(word.span, f"Poetry is installed with {spec}; pin it exactly: poetry=={version}{why}",
+        yield ctx.finding(word.span, f"Poetry is installed with {spec}; pin it exactly: poetry=={version} ({why})",
                           fix=fix)
+
+    upgraded = _upgrade_to_newest(cmd)
+    if upgraded is not None:
+        version, why = _lock_version(ctx)
+        instead = (f"`poetry self update {version}`" if cmd.program_name == "poetry"
+                   else f"`{cmd.program_name} install --force poetry=={version}`".replace("uv install", "uv tool install"))
+        yield ctx.finding(upgraded, f"this moves Poetry to whatever is newest; run {instead} instead ({why})")
+        return
 
     if cmd.program_name and PYTHON.match(cmd.program_name) and _runs_installer(cmd):
         args = cmd.args
@@ -150,7 +160,20 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
             span = Span(cmd.path, source.span.line, source.span.column, cmd.span.end_line, cmd.span.end_column)
         version, why = _lock_version(ctx)
         yield ctx.finding(span, "the Poetry installer runs without `--version` or POETRY_VERSION and installs the "
-                                f"newest Poetry; add `--version {version}`{why}")
+                                f"newest Poetry; add `--version {version}` ({why})")
+
+
+def _upgrade_to_newest(cmd: Command) -> Span | None:
+    """`poetry self update` without a version, `pipx upgrade poetry`, `uv tool upgrade poetry`."""
+    words = [w.text for w in cmd.argv]
+    if words[:3] == ["poetry", "self", "update"]:
+        if not [w for w in words[3:] if not w.startswith("-")]:
+            return Span(cmd.path, cmd.span.line, cmd.span.column, cmd.span.end_line, cmd.span.end_column)
+    elif words[:2] == ["pipx", "upgrade"] or words[:3] == ["uv", "tool", "upgrade"]:
+        for word in cmd.argv[2:]:
+            if word.text.lower() == "poetry":
+                return word.span
+    return None
 
 
 def _runs_installer(cmd: Command) -> bool:
@@ -176,4 +199,4 @@ def check_step(step, ctx: Context) -> Iterator[Finding]:  # type: ignore[no-unty
     said = "`latest`" if text else f"no `{option}:` input"
     version, why = _lock_version(ctx)
     yield ctx.finding(step.value_span("uses"), f"{uses.split('@')[0]} installs Poetry with {said}; set "
-                                               f"`{option}: {version}` under `with:`{why}")
+                                               f"`{option}: {version}` under `with:` ({why})")

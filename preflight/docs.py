@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-from preflight.model import FileKind
 from preflight.rule import Rule
 
 SECTIONS = ("## What it catches", "## Why it matters", "## Example", "## Use instead", "## Fix")
@@ -72,5 +71,3 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main(sys.argv[1:]))
-
-__all__ = ["rule_page", "index_page", "render_all", "SECTIONS", "FileKind"]

@@ -77,7 +77,7 @@ class Repository:
         for doc in self.documents(*(kinds or tuple(COMMAND_KINDS))):
             yield from self.commands(doc)
 
-    def fact(self, compute: Callable[["Repository"], T]) -> T:
+    def fact(self, compute: Callable[[Repository], T]) -> T:
         if compute not in self._facts:
             self._facts[compute] = compute(self)
         return self._facts[compute]

@@ -26,7 +26,7 @@ def test_committed_rule_pages_are_up_to_date() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_docstring_has_the_fixed_sections_in_order(rule) -> None:  # noqa: ANN001
     positions = [rule.docs.find(section) for section in SECTIONS]
-    assert -1 not in positions, f"{rule.id} lacks {[s for s, p in zip(SECTIONS, positions) if p < 0]}"
+    assert -1 not in positions, f"{rule.id} lacks {[s for s, p in zip(SECTIONS, positions, strict=True) if p < 0]}"
     assert positions == sorted(positions)
 
 

@@ -24,7 +24,7 @@ class Job:
 
 @dataclass(eq=False)
 class Step:
-    doc: "WorkflowDocument"
+    doc: WorkflowDocument
     job: Job | None  # None for a composite action's steps
     index: int
     node: Mapping[str, Any]

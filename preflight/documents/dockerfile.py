@@ -50,22 +50,36 @@ class DockerfileDocument(Document):
                     instruction.end_line, end)
 
     def variables_at(self, instruction: Instruction) -> dict[str, str | None]:
-        """ARG and ENV names in scope at ``instruction`` (value None when it has no default)."""
+        """ARG and ENV names in scope at ``instruction`` (value None when it has no default).
+
+        A stage built ``FROM`` an earlier stage inherits that stage's ENV (not its ARGs); a bare
+        ``ARG NAME`` in a stage takes the default of a global ``ARG NAME`` before the first FROM.
+        """
         global_args: dict[str, str | None] = {}
+        stage_env: dict[str, dict[str, str | None]] = {}  # stage name or index -> its ENV so far
         scope: dict[str, str | None] = {}
+        env: dict[str, str | None] = {}
         for current in self.instructions:
             if current is instruction:
                 break
             if current.name == "FROM":
-                scope = {}
+                stage = self.stages[current.stage]
+                env = dict(stage_env.get(stage.image.lower(), {}))
+                scope = dict(env)
             elif current.name == "ARG":
                 for name, value in _arg_pairs(current.value):
                     if current.stage < 0:
                         global_args[name] = value
-                    else:  # a bare `ARG NAME` in a stage takes the global default
+                    else:
                         scope[name] = value if value is not None else global_args.get(name)
             elif current.name == "ENV" and current.stage >= 0:
-                scope.update(_env_pairs(current.value))
+                pairs = _env_pairs(current.value)
+                scope.update(pairs)
+                env.update(pairs)
+                stage = self.stages[current.stage]
+                for key in (str(stage.index), (stage.name or "").lower()):
+                    if key:
+                        stage_env[key] = dict(env)
         return scope if instruction.stage >= 0 else global_args
 
     def run_snippet(self, instruction: Instruction) -> Snippet | None:

@@ -148,15 +148,32 @@ def _makefile(doc: Document) -> list[Command]:
     return commands
 
 
+# Wrappers a Make variable may hold (`SUDO = sudo -E`): the shell layer strips them from what is
+# written; after expansion they are stripped here.
+MAKE_WRAPPERS = frozenset({"sudo", "doas", "nohup", "time", "exec"})
+
+
 def _expand_make(doc: Document, argv: tuple[Word, ...]) -> tuple[Word, ...]:
+    """argv with Make variables replaced by their values, each part at the reference's position.
+
+    A word that is only a reference to a variable the Makefile does not define expands to
+    nothing, as in make (``$(SUDO) docker-compose up``); a reference inside a larger word
+    (``poetry==$(POETRY_VERSION)``) stays as written, since the value may come from the environment.
+    """
     expanded: list[Word] = []
     for word in argv:
         if not word.make_refs:
             expanded.append(word)
             continue
         text = doc.expand(word.text)  # type: ignore[attr-defined]
+        if text == word.text and re.fullmatch(r"\$[({][A-Za-z_][A-Za-z0-9_.-]*[)}]", text):
+            continue
         parts = text.split() if not word.quoted else [text]
         expanded.extend(replace(word, text=part) for part in parts)
+    while expanded and expanded[0].text in MAKE_WRAPPERS and argv and argv[0].make_refs:
+        expanded.pop(0)
+        while expanded and expanded[0].text.startswith("-"):
+            expanded.pop(0)
     return tuple(expanded)
 
 

@@ -43,6 +43,11 @@ def index_page(rules: list[Rule]) -> str:
              "| ID | name | severity | summary |", "|---|---|---|---|"]
     for rule in sorted(rules, key=lambda r: r.id):
         lines.append(f"| [{rule.id}]({rule.id}.md) | {rule.name} | {rule.severity} | {rule.meta.summary} |")
+    lines += ["", "## Lessons deliberately not checked", "",
+              "Some lessons of the post-mortems behind these rules cannot be judged from the files alone: "
+              "geo-blocking of external APIs by region, parity of microservice sets between environments, "
+              "\"don't make perfect the enemy of good\", documentation strategy, contract tests against "
+              "mocked data, and the ledger invariants of one application. preflight has no rules for them."]
     return "\n".join(lines) + "\n"
 
 

@@ -94,6 +94,12 @@ def run_check(root: str, settings: Settings, registry: Registry,
             raise ConfigError(f"options given for unknown rule '{rule_id}' in [rules]")
 
     ids = selected_ids(registry.entries.values(), settings)
+    validate = DEPLOYMENT_KINDS if PARSE_ERROR in ids else frozenset()
+    # A file that a selected rule needed but could not read is always said (like a syntax error
+    # in ruff), unless PF001/PF002 are ignored outright; only an unselected PF001 stops validating.
+    for engine_rule in (PARSE_ERROR, RULE_ERROR):
+        if engine_rule not in ids and not matches_any(settings.ignore, engine_rule):
+            ids.append(engine_rule)
     try:
         discovery: Discovery = discover(root, paths, exclude=settings.exclude,
                                         respect_gitignore=settings.respect_gitignore,
@@ -114,7 +120,6 @@ def run_check(root: str, settings: Settings, registry: Registry,
             rules.append(rule)
     contexts = {rule.id: Context(rule, repo, _options(rule, settings)) for rule in rules}
 
-    validate = DEPLOYMENT_KINDS if PARSE_ERROR in ids else frozenset()
     for ref in repo.files:
         interested = [r for r in rules if ref.kind in _kinds_read(r.kinds)]
         if not interested and ref.kind not in validate:

@@ -205,6 +205,12 @@ def test_yaml_alias_bomb_in_a_workflow_is_not_expanded(tmp_path: Path) -> None:
                                         ".github/workflows/bomb.yml:23:14 DC001"]
 
 
+def test_files_a_selected_rule_needed_are_reported_even_when_pf001_is_not_selected(tmp_path: Path) -> None:
+    write(tmp_path, {".github/workflows/ci.yml": "on: [\n", "fly.toml": "app = \n", "deploy.sh": "docker-compose up\n"})
+    assert located(check(tmp_path, select=["DC001"])) == [".github/workflows/ci.yml:2:1 PF001", "deploy.sh:1:1 DC001"]
+    assert located(check(tmp_path, select=["DC001"], ignore=["PF"])) == ["deploy.sh:1:1 DC001"]
+
+
 def test_crlf_utf16_and_bom_files_are_read(tmp_path: Path) -> None:
     write(tmp_path, {
         "crlf.sh": b"echo hi\r\ndocker-compose up\r\n",

@@ -125,13 +125,15 @@ def _assignments_of(shell: ShellCommand) -> Iterable[tuple[str, str]]:
 def _sequential(doc: Document, snippets: list[Snippet], env: Mapping[str, str | None],
                 **context: object) -> list[Command]:
     """Commands of snippets run one after another, each seeing the variables set before it."""
-    known: dict[str, str | None] = dict(env)
+    known: Mapping[str, str | None] = dict(env)  # shared by commands until a variable changes
     commands: list[Command] = []
     for snippet in snippets:
         for shell in parse_script(snippet):
             if shell.argv:
-                commands.append(Command(shell, shell.argv, doc, dict(known), **context))  # type: ignore[arg-type]
-            known.update(_assignments_of(shell))
+                commands.append(Command(shell, shell.argv, doc, known, **context))  # type: ignore[arg-type]
+            assigned = dict(_assignments_of(shell))
+            if assigned:
+                known = {**known, **assigned}
     return _link_pipes(commands)
 
 

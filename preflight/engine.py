@@ -76,7 +76,7 @@ class _Run:
             where = f"{os.path.basename(frame.filename)}:{frame.lineno}"
             self.pf(RULE_ERROR, Span(path, 1, 1),
                     f"rule {rule.id} ({rule.name}) failed on this file: {type(exc).__name__}: {exc} "
-                    f"[{where}]; the other rules ran — please report this", Severity.ERROR)
+                    f"[{where}]; the other rules ran; please report this", Severity.ERROR)
             return
         self.findings.extend(produced)
 

@@ -80,7 +80,7 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
         if program.text == "docker-compose" and program.raw == "docker-compose":
             fix = Fix("use `docker compose`", (Edit(program.span, "docker compose"),))
         yield ctx.finding(program.span, f"legacy `docker-compose` (Compose v1) is run{where}; it fails on current "
-                                        "images with KeyError: 'ContainerConfig' — use `docker compose` (v2)",
+                                        "images with KeyError: 'ContainerConfig'; use `docker compose` (v2)",
                           fix=fix, severity=severity)
         return
     for package in package_installs(cmd):

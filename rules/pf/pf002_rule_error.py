@@ -8,7 +8,7 @@ file was not fully checked, and the bug is ours to fix.
 
 ## Example
 ```text
-deploy.yml:1:1: PF002 rule DC001 (legacy-docker-compose) failed on this file: KeyError: 'x' [dc001.py:42]; the other rules ran — please report this
+deploy.yml:1:1: PF002 rule DC001 (legacy-docker-compose) failed on this file: KeyError: 'x' [dc001.py:42]; the other rules ran; please report this
 ```
 
 ## Use instead

@@ -20,6 +20,8 @@ def expected(rule_id: str) -> list[str]:
 def test_bad_cases_give_exactly_the_expected_findings(rule_id: str) -> None:
     result = check(FIXTURES / rule_id / "bad", select=[rule_id, "PF001", "PF002"])
     assert located(result) == expected(rule_id)
+    for finding in result.findings:  # one line, printable on any console
+        assert finding.message.isascii() and "\n" not in finding.message, finding.message
 
 
 @pytest.mark.parametrize("rule_id", RULE_DIRS)

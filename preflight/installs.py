@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from preflight.commands import Command
+from preflight.documents.requirements import normalise
 from preflight.shell import Word
 
 # pip/pipx/uv options that take a value as the next word.
@@ -56,10 +57,6 @@ class PackageArg:
         if not self.is_exact:
             return None
         return self.specifier.lstrip("=@").split(";")[0].strip()
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _install_args(cmd: Command) -> tuple[str, list[Word]] | None:

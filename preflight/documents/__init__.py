@@ -34,7 +34,7 @@ PARSERS: dict[FileKind, str] = {
     FileKind.MAKEFILE: "preflight.documents.makefile",
     FileKind.MARKDOWN: "preflight.documents.markdown",
     FileKind.DOTENV: "preflight.documents.dotenv",
-    FileKind.REQUIREMENTS: "preflight.documents.text",
+    FileKind.REQUIREMENTS: "preflight.documents.requirements",
     FileKind.NGINX: "preflight.documents.text",
     FileKind.PYTHON_VERSION: "preflight.documents.text",
     FileKind.PROCFILE: "preflight.documents.text",

@@ -42,13 +42,12 @@ without the plugin fails at once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from preflight.commands import Command
 from preflight.documents.base import Document
 from preflight.installs import package_installs
-from preflight.model import Edit, FileKind, Finding, Fix, Severity, Span
+from preflight.model import Edit, FileKind, Finding, Fix, Severity
 from preflight.rule import Context, RuleMeta
 
 RULE = RuleMeta(
@@ -65,9 +64,6 @@ RULE = RuleMeta(
     tags=("docker", "compose", "deployment"),
     fixable=True,
 )
-
-REQUIREMENT = re.compile(r"^\s*docker[-_.]compose\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;]|$)", re.IGNORECASE)
-
 
 def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
     if cmd.counterexample:
@@ -91,12 +87,7 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
 
 
 def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
-    if doc.kind is not FileKind.REQUIREMENTS:
-        return
-    for number, line in enumerate(doc.lines, start=1):
-        if REQUIREMENT.match(line.split("#")[0]):
-            text = line.split("#")[0].rstrip()
-            start = len(line) - len(line.lstrip()) + 1
-            yield ctx.finding(Span(doc.path, number, start, number, len(text) + 1),
-                              "requirement on the legacy docker-compose v1 package; drop it and use the Docker "
-                              "Compose v2 plugin (`docker compose`) on the host")
+    for requirement in getattr(doc, "requirements", ()):
+        if requirement.name == "docker-compose":
+            yield ctx.finding(requirement.span, "requirement on the legacy docker-compose v1 package; drop it and "
+                                                "use the Docker Compose v2 plugin (`docker compose`) on the host")

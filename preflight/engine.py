@@ -189,7 +189,9 @@ def _loaded(repo: Repository) -> Iterator[Document]:
 
 
 def _suppressions(doc: Document) -> list[Suppression]:
-    return find_suppressions(doc.text, markdown=doc.kind is FileKind.MARKDOWN)
+    blocks = getattr(doc, "code_blocks", None)
+    fences = None if blocks is None else [(b.fence_line, b.end_line) for b in blocks]
+    return find_suppressions(doc.text, fences)
 
 
 def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:

@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field
 
 COMMENT = re.compile(r"(?:#|//|<!--)\s*preflight:\s*(ignore-file|ignore)\[([^\]]*)\]")
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 
 @dataclass
@@ -25,48 +24,31 @@ class Suppression:
         return self.whole_file or self.line <= line <= self.through
 
 
-def _block_end(lines: list[str], fence_index: int) -> int:
-    marker = FENCE.match(lines[fence_index]).group(1)  # type: ignore[union-attr]
-    for index in range(fence_index + 1, len(lines)):
-        if lines[index].strip().startswith(marker[0] * len(marker)) and not lines[index].strip().strip(marker[0]):
-            return index + 1
-    return len(lines)
-
-
-def find_suppressions(text: str, markdown: bool = False) -> list[Suppression]:
+def find_suppressions(text: str, code_blocks: list[tuple[int, int]] | None = None) -> list[Suppression]:
     """Suppression comments in ``text``.
 
-    In Markdown prose ``#`` is not a comment and backticks quote rather than comment: there only
-    an HTML comment outside inline code counts. Inside fenced code blocks every form counts, as it
-    would in the script the block shows.
+    ``code_blocks`` marks a Markdown file: the (opening fence, closing fence) lines of its fenced
+    blocks, as the Markdown parser found them. In Markdown prose ``#`` is not a comment and
+    backticks quote rather than comment: there only an HTML comment outside inline code counts.
+    Inside fenced blocks every form counts, as it would in the script the block shows.
     """
     if "preflight:" not in text:
         return []
-    lines = text.split("\n")
+    fences = {start: end for start, end in code_blocks or ()}
+    in_code = {n for start, end in fences.items() for n in range(start + 1, end)}
     found = []
-    fence = ""
-    for index, line in enumerate(lines):
-        opened = FENCE.match(line) if markdown else None
-        if opened:
-            marker = opened.group(1)
-            if not fence:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip().strip(marker[0]):
-                fence = ""
-            continue
+    for number, line in enumerate(text.split("\n"), start=1):
         if "preflight:" not in line:
             continue
-        prose = markdown and not fence
+        prose = code_blocks is not None and number not in in_code
         if prose:  # blank out inline code spans, keeping columns
             line = re.sub(r"`+[^`]*`+", lambda m: " " * len(m.group(0)), line)
         for match in COMMENT.finditer(line):
             if prose and not match.group(0).startswith("<!--"):
                 continue
             ids = tuple(i.strip() for i in match.group(2).split(",") if i.strip())
-            through = index + 2
-            if match.group(0).startswith("<!--") and index + 1 < len(lines) and FENCE.match(lines[index + 1]):
-                through = _block_end(lines, index + 1)
-            found.append(Suppression(index + 1, match.start() + 1, ids, match.group(1) == "ignore-file", through))
+            through = fences.get(number + 1, number + 1) if prose else number + 1
+            found.append(Suppression(number, match.start() + 1, ids, match.group(1) == "ignore-file", through))
     return found
 
 

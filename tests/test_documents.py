@@ -63,6 +63,7 @@ def test_markdown_blocks_know_their_introduction() -> None:
         "# Title\n\n❌ Wrong:\n\n```bash\ndocker-compose up\n```\n\n~~~\nplain\n~~~\n"))
     assert [(b.info, b.line, b.text, b.intro) for b in doc.code_blocks] == [
         ("bash", 6, "docker-compose up", "❌ Wrong:"), ("", 10, "plain", "")]
+    assert [(b.fence_line, b.end_line) for b in doc.code_blocks] == [(5, 7), (9, 11)]
 
 
 def test_yaml_positions_and_parse_errors() -> None:

@@ -18,6 +18,8 @@ class CodeBlock:
     text: str  # the content, dedented by the fence's indentation
     indent: int
     intro: str  # the nearest non-blank line above the fence ("" at the top of the file)
+    fence_line: int = 0  # the opening fence
+    end_line: int = 0  # the closing fence (the last line of the file when it is missing)
 
 
 @dataclass(eq=False)
@@ -39,7 +41,7 @@ def parse(path: str, kind: FileKind, text: str) -> MarkdownDocument:
                 last_prose = line.strip()
             continue
         indent, marker, info = len(fence.group(1)), fence.group(2), fence.group(3).lower()
-        start = number + 1
+        fence_line = number
         body: list[str] = []
         while number < len(lines):
             current = lines[number]
@@ -47,6 +49,7 @@ def parse(path: str, kind: FileKind, text: str) -> MarkdownDocument:
             if current.strip().startswith(marker[0] * len(marker)) and not current.strip().strip(marker[0]):
                 break
             body.append(current[indent:] if current[:indent].strip() == "" else current.lstrip())
-        doc.code_blocks.append(CodeBlock(info, start, "\n".join(body), indent, last_prose))
+        doc.code_blocks.append(CodeBlock(info, fence_line + 1, "\n".join(body), indent, last_prose,
+                                         fence_line, number))
         last_prose = ""
     return doc

@@ -71,6 +71,8 @@ class _Run:
     def call(self, rule: Rule, hook: str, target: object, ctx: Context, path: str) -> None:
         try:
             produced = list(rule.hooks[hook](target, ctx))
+        except ConfigError:  # a rule option with a bad value: a usage error, said once (exit 2)
+            raise
         except Exception as exc:  # one rule's bug must not stop the others
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             where = f"{os.path.basename(frame.filename)}:{frame.lineno}"

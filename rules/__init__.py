@@ -1,22 +1,24 @@
 """preflight's built-in rule pack (installed as ``preflight_rules``).
 
 ``BUILTIN`` is the code table: rule id -> (module under this package, the file kinds the rule
-reads, on by default). The engine reads it to import a rule module only when a file of one of its
-kinds is present; ``tests/test_registry.py`` checks it against each module's own ``RULE``.
-IDs never change; a retired id stays here as a redirect.
+reads, on by default). Each family package keeps its own part of the table in ``RULES`` (so the
+families can grow independently); this module joins them in catalogue order. The engine reads it to
+import a rule module only when a file of one of its kinds is present; ``tests/test_registry.py``
+checks it against each module's own ``RULE``. IDs never change; a retired id stays as a redirect.
+
+Lists a rule depends on (stateful images, secret-like names, known conflicts, ...) are data files
+in ``data/``, read with :mod:`preflight_rules.data`.
 """
+
+from importlib import import_module
 
 from preflight.model import FileKind as K
 
-_COMMANDS = (K.WORKFLOW, K.ACTION, K.DOCKERFILE, K.SHELL, K.MAKEFILE)
+# Kinds whose shell commands the engine extracts (see preflight.commands).
+COMMAND_KINDS = (K.WORKFLOW, K.ACTION, K.DOCKERFILE, K.SHELL, K.MAKEFILE)
 
-BUILTIN: dict[str, tuple[str, tuple[K, ...], bool]] = {
-    # PF: the tool itself (reported by the engine)
-    "PF001": ("pf.pf001_unparseable_file", (), True),
-    "PF002": ("pf.pf002_rule_error", (), True),
-    "PF003": ("pf.pf003_unused_suppression", (), True),
-    # TOOL: toolchain pinning
-    "TOOL001": ("tool.tool001_unpinned_poetry", _COMMANDS, True),
-    # DC: containers and compose
-    "DC001": ("compose.dc001_legacy_docker_compose", _COMMANDS + (K.MARKDOWN, K.REQUIREMENTS), True),
-}
+FAMILIES = ("pf", "tool", "compose", "gha", "dkr", "dep", "tf", "py", "mig", "sec", "ngx", "fly")
+
+BUILTIN: dict[str, tuple[str, tuple[K, ...], bool]] = {}
+for _family in FAMILIES:
+    BUILTIN.update(import_module(f"preflight_rules.{_family}").RULES)

@@ -1,0 +1,7 @@
+"""DKR: Dockerfiles."""
+
+from preflight.model import FileKind as K  # noqa: F401  (kinds of the rules below)
+from preflight_rules import COMMAND_KINDS  # noqa: F401
+
+RULES: dict = {
+}

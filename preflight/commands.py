@@ -48,6 +48,7 @@ class Command:
     code_block: CodeBlock | None = None
     counterexample: bool = False
     pipe_from: Command | None = field(default=None, repr=False)
+    via: str | None = None  # an action that runs this script elsewhere (`appleboy/ssh-action`)
 
     @property
     def path(self) -> str:
@@ -74,6 +75,18 @@ class Command:
     @property
     def args(self) -> list[str]:
         return [w.text for w in self.argv[1:]]
+
+    @property
+    def remote(self) -> bool:
+        """Runs on another host: inside ``ssh host '...'`` or the script of an SSH action."""
+        if self.via is not None:
+            return True
+        outer = self.shell.nested_in
+        while outer is not None:
+            if outer.program and outer.program.rsplit("/", 1)[-1] == "ssh":
+                return True
+            outer = outer.nested_in
+        return False
 
     def is_set(self, name: str) -> bool:
         """Whether variable ``name`` is known to be set for this command."""
@@ -179,12 +192,26 @@ def _expand_make(doc: Document, argv: tuple[Word, ...]) -> tuple[Word, ...]:
     return tuple(expanded)
 
 
+# Actions that run a shell script given as an input on another host: (action, input).
+SCRIPT_ACTIONS = {"appleboy/ssh-action": "script", "garygrossgarten/github-action-ssh": "command",
+                  "d3lm/ssh-action": "script"}
+
+
 def _workflow(doc: Document) -> list[Command]:
+    from preflight.documents.workflow import run_snippet
+
     commands: list[Command] = []
     for step in doc.steps:  # type: ignore[attr-defined]
         snippet = step.run_snippet()
         if snippet is not None:
             commands.extend(_sequential(doc, [snippet], step.env, step=step))
+            continue
+        action = (step.uses or "").split("@", 1)[0].lower()
+        key = SCRIPT_ACTIONS.get(action)
+        if key is not None and isinstance(step.with_.get(key), str):
+            script = run_snippet(doc, step.with_, key)  # type: ignore[arg-type]
+            if script is not None:  # the remote host's environment, not the runner's
+                commands.extend(_sequential(doc, [script], {}, step=step, via=action))
     return commands
 
 

@@ -159,3 +159,21 @@ def test_markdown_shell_blocks_prompts_and_counterexamples(tmp_path: Path) -> No
 @pytest.mark.parametrize("text", ["", "\n\n", "if then fi", "$(((((", "'unterminated", "echo `", "<<EOT", "\\"])
 def test_odd_scripts_never_raise(tmp_path: Path, text: str) -> None:
     commands(tmp_path, "odd.sh", text)
+
+
+def test_ssh_action_scripts_are_commands_run_remotely(tmp_path) -> None:
+    from preflight.commands import extract
+    from preflight.documents import parse_text
+    from preflight.model import FileKind
+
+    text = ("on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: appleboy/ssh-action@v1.0.3\n        with:\n          host: example.com\n"
+            "          script: |\n            cd /srv/app\n            docker compose up -d\n"
+            "      - run: ssh deploy@host 'docker compose pull'\n      - run: echo local\n")
+    doc = parse_text(".github/workflows/deploy.yml", FileKind.WORKFLOW, text)
+    found = [(c.span.line, c.span.column, " ".join(c.args[:2]) if c.args else c.program, c.remote)
+             for c in extract(doc)]
+    assert (11, 13, "compose up", True) in found
+    assert (12, 31, "compose pull", True) in found
+    assert (13, 14, "local", False) in found
+    assert all(c.via == "appleboy/ssh-action" for c in extract(doc) if c.span.line == 11)

@@ -101,6 +101,11 @@ class Command:
 
 def extract(doc: Document) -> list[Command]:
     """All commands of one parsed document, in file order."""
+    return [c for c in extract_statements(doc) if c.argv]
+
+
+def extract_statements(doc: Document) -> list[Command]:
+    """Commands and assignment-only statements (``VAULT_ADDR="${VAULT_ADDR:-…}"``, argv empty)."""
     kind = doc.kind
     if kind is FileKind.SHELL:
         return _sequential(doc, [Snippet(doc.path, doc.text, ((1, 0),))], {})
@@ -142,7 +147,7 @@ def _sequential(doc: Document, snippets: list[Snippet], env: Mapping[str, str | 
     commands: list[Command] = []
     for snippet in snippets:
         for shell in parse_script(snippet):
-            if shell.argv:
+            if shell.argv or shell.assignments:
                 commands.append(Command(shell, shell.argv, doc, known, **context))  # type: ignore[arg-type]
             assigned = dict(_assignments_of(shell))
             if assigned:

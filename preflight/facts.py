@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from preflight.commands import Command, extract
+from preflight.commands import Command, extract_statements
 from preflight.discover import FileRef, sniff_yaml_kind
 from preflight.documents import Document, Problem, parse_text, read_text
 from preflight.model import FileKind
@@ -26,6 +26,7 @@ class Repository:
         self.problems: dict[str, Problem] = {}
         self._documents: dict[str, Document | None] = {}
         self._commands: dict[str, list[Command]] = {}
+        self._statements: dict[str, list[Command]] = {}
         self._facts: dict[Callable[..., Any], Any] = {}
 
     # -- files and documents ------------------------------------------------------------------
@@ -67,9 +68,16 @@ class Repository:
 
     # -- commands and facts -------------------------------------------------------------------
     def commands(self, doc: Document) -> list[Command]:
+        """The shell commands of ``doc`` (extracted once)."""
         if doc.path not in self._commands:
-            self._commands[doc.path] = extract(doc)
+            self._commands[doc.path] = [c for c in self.statements(doc) if c.argv]
         return self._commands[doc.path]
+
+    def statements(self, doc: Document) -> list[Command]:
+        """Commands and assignment-only statements of ``doc`` (argv empty), in file order."""
+        if doc.path not in self._statements:
+            self._statements[doc.path] = extract_statements(doc)
+        return self._statements[doc.path]
 
     def all_commands(self, *kinds: FileKind) -> Iterator[Command]:
         from preflight.commands import COMMAND_KINDS

@@ -50,10 +50,9 @@ CHECKED = [r for r in RULES if not r.id.startswith("PF")]
 def test_bad_examples_are_caught_and_good_ones_pass(rule, tmp_path: Path) -> None:  # noqa: ANN001
     bad, good = _examples(rule, "## Example"), _examples(rule, "## Use instead")
     assert bad and good, f"{rule.id}: examples need a first line naming the file, like `# deploy.sh`"
-    for index, (path, text) in enumerate(bad):
-        root = write(tmp_path / f"bad{index}", {path: text})
-        found = check(root, select=[rule.id, "PF001"])
-        assert [f.rule_id for f in found.findings] and {f.rule_id for f in found.findings} == {rule.id}, path
-    for index, (path, text) in enumerate(good):
-        root = write(tmp_path / f"good{index}", {path: text})
-        assert check(root, select=[rule.id, "PF001"]).findings == [], path
+    # Several blocks of one section form one repository (a model and its migration, an app and its
+    # alembic.ini): the Example must be caught, the Use instead must pass.
+    assert len(dict(bad)) == len(bad) and len(dict(good)) == len(good), f"{rule.id}: two blocks name one file"
+    found = check(write(tmp_path / "bad", dict(bad)), select=[rule.id, "PF001"])
+    assert [f.rule_id for f in found.findings] and {f.rule_id for f in found.findings} == {rule.id}, bad[0][0]
+    assert check(write(tmp_path / "good", dict(good)), select=[rule.id, "PF001"]).findings == [], good[0][0]

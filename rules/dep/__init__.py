@@ -1,7 +1,7 @@
 """DEP: dependency pins."""
 
-from preflight.model import FileKind as K  # noqa: F401  (kinds of the rules below)
-from preflight_rules import COMMAND_KINDS  # noqa: F401
+from preflight.model import FileKind as K
 
-RULES: dict = {
+RULES = {
+    "DEP001": ("dep.dep001_known_incompatible_versions", (K.REQUIREMENTS, K.PYPROJECT, K.POETRY_LOCK), True),
 }

@@ -70,7 +70,6 @@ in every place that installs Poetry, and regenerate the lock with that version w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from preflight.commands import Command
@@ -79,6 +78,7 @@ from preflight.facts import poetry_lock_generators
 from preflight.installs import package_installs
 from preflight.model import Edit, FileKind, Finding, Fix, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight_rules.tool.facts import POETRY_ACTIONS, runs_poetry_installer
 
 RULE = RuleMeta(
     id="TOOL001",
@@ -96,12 +96,6 @@ RULE = RuleMeta(
     fixable=True,
 )
 
-INSTALLER_URL = re.compile(r"install\.python-poetry\.org|python-poetry/(install\.python-poetry\.org|poetry)/"
-                           r".*(install-poetry|get-poetry)\.py|(install|get)-poetry\.py")
-PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
-# GitHub actions that install Poetry, and the input that pins its version.
-POETRY_ACTIONS = {"snok/install-poetry": "version", "abatilo/actions-poetry": "poetry-version",
-                  "gr1n/setup-poetry": "poetry-version"}
 
 
 def _lock_version(ctx: Context) -> tuple[str, str]:
@@ -148,7 +142,7 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(upgraded, f"this moves Poetry to whatever is newest; run {instead} instead ({why})")
         return
 
-    if cmd.program_name and PYTHON.match(cmd.program_name) and _runs_installer(cmd):
+    if runs_poetry_installer(cmd):
         args = cmd.args
         if any(a == "--version" or a.startswith("--version=") for a in args):
             return
@@ -174,15 +168,6 @@ def _upgrade_to_newest(cmd: Command) -> Span | None:
             if word.text.lower() == "poetry":
                 return word.span
     return None
-
-
-def _runs_installer(cmd: Command) -> bool:
-    """``python3 -`` fed by curl/wget of the installer, or python running the installer script."""
-    feeder = cmd.pipe_from
-    if feeder is not None and feeder.program_name in ("curl", "wget") and \
-            any(INSTALLER_URL.search(a) for a in feeder.args):
-        return True
-    return any(INSTALLER_URL.search(w.text) for w in cmd.argv[1:3])
 
 
 def check_step(step, ctx: Context) -> Iterator[Finding]:  # type: ignore[no-untyped-def]

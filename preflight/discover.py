@@ -21,6 +21,7 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 try:
     from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern as _GitPattern
@@ -29,10 +30,14 @@ except ImportError:  # pathspec < 1.0
 
 from preflight.model import FileKind
 
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.gitfacts import TrackedFiles
+
 __all__ = [
     "DEFAULT_EXCLUDES",
     "Discovery",
     "FileRef",
+    "GitIgnore",
     "Skipped",
     "classify",
     "discover",
@@ -554,6 +559,9 @@ def _relative_to(path: str, directory: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
+_UNREAD = object()
+
+
 class _Walker:
     def __init__(
         self,
@@ -575,6 +583,8 @@ class _Walker:
         self._layer_cache: dict[str, _Layers] = {}
         self._root_layers: _Layers | None = None
         self._real_dirs: dict[str, str] = {}  # realpath cache for the parents of explicit paths
+        self._tracked: TrackedFiles | None | object = _UNREAD
+        self.tracked_only: set[str] = set()  # gitignored directories walked for tracked files
 
     # -- results -------------------------------------------------------------------------------
 
@@ -661,11 +671,37 @@ class _Walker:
             return True
         if self.user_rules and self.user_rules.decide(rel, is_dir):
             return True
+        if not self.git_ignored(rel, is_dir, layers):
+            return False
+        # Git ignores untracked files only: a tracked file (or a directory holding one) stays.
+        tracked = self.tracked()
+        if tracked is None:
+            return True
+        if is_dir:
+            if rel in tracked.dirs:
+                self.tracked_only.add(rel)  # walked for its tracked files alone
+                return False
+            return True
+        return rel not in tracked.files
+
+    def git_ignored(self, rel: str, is_dir: bool, layers: _Layers) -> bool:
+        """Whether git's ignore rules match ``rel`` (in a directory already judged not ignored,
+        or ignored but walked for its tracked files)."""
+        if self.tracked_only and rel.rpartition("/")[0] in self.tracked_only:
+            return True
         for layer in reversed(layers):  # deeper .gitignore files take precedence
             decision = layer.decide(rel, is_dir)
             if decision is not None:
                 return decision
         return False
+
+    def tracked(self) -> TrackedFiles | None:
+        """The tracked files below root, read from the git index on first need (None: unknown)."""
+        if self._tracked is _UNREAD:
+            from preflight.gitfacts import tracked_under
+
+            self._tracked = tracked_under(self.root) if self.respect_gitignore else None
+        return self._tracked  # type: ignore[return-value]
 
     def user_excluded(self, rel: str, is_dir: bool) -> bool:
         """Whether ``rel`` or one of its parent directories matches the user's excludes."""
@@ -871,6 +907,37 @@ class _Walker:
             self.check_file(abspath, rel, None, st)
         elif classify(rel) is not None:
             self.skip(shown, "not a regular file")
+
+
+class GitIgnore:
+    """Whether paths below ``root`` match git's ignore rules, judged as discovery judges them
+    (nested .gitignore files, .git/info/exclude, .gitignore files above root); a path inside an
+    ignored directory is ignored.  Tracked or not is not considered here: see preflight.gitfacts."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self._walker = _Walker(os.fsdecode(os.fspath(root)), (), True, DEFAULT_MAX_FILE_SIZE)
+        self._dirs: dict[str, bool] = {"": False}
+
+    def ignored(self, relpath: str, is_dir: bool = False) -> bool:
+        """``relpath`` is '/'-separated and relative to root (it need not exist)."""
+        parts = [p for p in relpath.split("/") if p not in ("", ".")]
+        if not parts or ".." in parts:
+            return False
+        parent = "/".join(parts[:-1])
+        return self._dir_ignored(parent) or self._decide(parent, "/".join(parts), is_dir)
+
+    def _dir_ignored(self, rel: str) -> bool:
+        if rel not in self._dirs:
+            parent = rel.rpartition("/")[0]
+            self._dirs[rel] = self._dir_ignored(parent) or self._decide(parent, rel, True)
+        return self._dirs[rel]
+
+    def _decide(self, parent: str, rel: str, is_dir: bool) -> bool:
+        for layer in reversed(self._walker.layers_inside(parent)):
+            decision = layer.decide(rel, is_dir)
+            if decision is not None:
+                return decision
+        return False
 
 
 def discover(

@@ -77,6 +77,8 @@ class ShellCommand:
     pipe_from: ShellCommand | None = field(default=None, repr=False)
     comment_above: str | None = None
     nested_in: ShellCommand | None = field(default=None, repr=False)
+    # File redirections as (operator as written, target word): ("2>", errors.log), (">>", out.txt).
+    redirects: tuple[tuple[str, Word], ...] = ()
 
     @property
     def program(self) -> str | None:
@@ -1076,6 +1078,8 @@ class _Parser:
         self.comment = comment
         self.words: list[_WordTok] = []
         self.targets: list[_WordTok] = []  # redirection targets (their substitutions still run)
+        self.redirects: list[tuple[str, _WordTok]] = []  # (operator, target) of this command
+        self.redir_op = ""  # the operator of want_target, as written (`2>`, `>>`)
         self.herestrings: list[_WordTok] = []
         self.heredocs: list[_Heredoc] = []
         self.want_target: str | None = None  # the redirection operator waiting for its target
@@ -1104,6 +1108,8 @@ class _Parser:
                 assert w is not None
                 if self.want_target is not None:
                     (self.herestrings if self.want_target == "<<<" else self.targets).append(w)
+                    if self.want_target != "<<<":
+                        self.redirects.append((self.redir_op, w))
                     self.want_target = None
                     continue
                 if not self.words and not self.targets and not self.heredocs:
@@ -1121,6 +1127,7 @@ class _Parser:
                     self.want_target = None
                 else:
                     self.want_target = t.text.lstrip("0123456789")
+                    self.redir_op = t.text
             elif t.kind == "op":
                 if t.text in ("|", "|&"):
                     self._end(pipe=True)
@@ -1222,6 +1229,7 @@ class _Parser:
             self.piped_heredocs = []
             self.after_pipe = False
         self.words, self.targets, self.herestrings, self.heredocs = [], [], [], []
+        self.redirects = []
         self.want_target = None
         self.in_test = False
 
@@ -1294,6 +1302,7 @@ class _Parser:
             pipe_from=pipe_from,
             comment_above=self.comment,
             nested_in=self.nested_in,
+            redirects=tuple((op, self._word(w)) for op, w in self.redirects),
         )
         self.ctx.out.append(cmd)
         if self.depth + 1 < MAX_DEPTH:

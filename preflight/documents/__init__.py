@@ -35,7 +35,7 @@ PARSERS: dict[FileKind, str] = {
     FileKind.MARKDOWN: "preflight.documents.markdown",
     FileKind.DOTENV: "preflight.documents.dotenv",
     FileKind.REQUIREMENTS: "preflight.documents.requirements",
-    FileKind.NGINX: "preflight.documents.text",
+    FileKind.NGINX: "preflight.documents.nginx",
     FileKind.PYTHON_VERSION: "preflight.documents.text",
     FileKind.PROCFILE: "preflight.documents.text",
     FileKind.INI: "preflight.documents.text",

@@ -1,7 +1,8 @@
 """NGX: nginx."""
 
-from preflight.model import FileKind as K  # noqa: F401  (kinds of the rules below)
+from preflight.model import FileKind as K
 from preflight_rules import COMMAND_KINDS  # noqa: F401
 
 RULES: dict = {
+    "NGX001": ("ngx.ngx001_tls_bootstrap_deadlock", (K.NGINX,), True),
 }

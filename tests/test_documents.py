@@ -75,3 +75,15 @@ def test_yaml_positions_and_parse_errors() -> None:
     problem = parse_text("docker-compose.yml", FileKind.COMPOSE, "services:\n  api: [\n")
     assert isinstance(problem, Problem) and problem.severity is Severity.ERROR
     assert problem.message.startswith("invalid YAML")
+
+
+def test_python_columns_count_characters_not_utf8_bytes() -> None:
+    import ast
+
+    from preflight.documents.python import parse
+    from preflight.model import FileKind
+
+    doc = parse("app.py", FileKind.PYTHON, 'msg = "préparé"; yaml.load(x)\n')
+    call = next(n for n in ast.walk(doc.tree) if isinstance(n, ast.Call))
+    span = doc.node_span(call)
+    assert (span.column, span.end_column) == (18, 30)

@@ -17,10 +17,19 @@ class PythonDocument(Document):
 
     def node_span(self, node: ast.AST) -> Span:
         line = getattr(node, "lineno", 1)
-        col = getattr(node, "col_offset", 0) + 1
+        col = self._column(line, getattr(node, "col_offset", 0)) + 1
         end_line = getattr(node, "end_lineno", None)
         end_col = getattr(node, "end_col_offset", None)
-        return Span(self.path, line, col, end_line, end_col + 1 if end_col is not None else None)
+        if end_col is not None and end_line is not None:
+            end_col = self._column(end_line, end_col) + 1
+        return Span(self.path, line, col, end_line, end_col)
+
+    def _column(self, line: int, byte_offset: int) -> int:
+        """ast counts columns in UTF-8 bytes; findings count characters."""
+        text = self.line_text(line) if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_offset
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
 def parse(path: str, kind: FileKind, text: str) -> PythonDocument:

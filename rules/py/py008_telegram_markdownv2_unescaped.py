@@ -183,8 +183,12 @@ def _unescaped(node: ast.AST, scope: ast.AST, line: int, escapers: set[str], see
     if isinstance(node, ast.Constant) or _is_escape_call(node, escapers):
         return None
     if isinstance(node, ast.JoinedStr):
+        ticks = 0  # backticks seen so far: an odd count means inside an inline code span
         for value in node.values:
-            if isinstance(value, ast.FormattedValue):
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                ticks += value.value.count("`")
+            elif isinstance(value, ast.FormattedValue) and ticks % 2 == 0:
+                # Inside `code` only ` and \ are special: numbers and words are safe there.
                 culprit = _value(value.value, scope, line, escapers, seen)
                 if culprit is not None:
                     return culprit

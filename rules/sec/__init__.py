@@ -3,7 +3,7 @@
 from preflight.model import FileKind as K
 from preflight_rules import COMMAND_KINDS
 
-RULES: dict = {
+RULES = {
     "SEC001": ("sec.sec001_env_file_not_ignored", (K.DOTENV,), True),
     "SEC002": ("sec.sec002_unseal_keys_not_ignored", (*COMMAND_KINDS, K.MARKDOWN, K.YAML, K.DOTENV), True),
     "SEC003": ("sec.sec003_plaintext_secret_in_config",

@@ -87,3 +87,11 @@ def test_python_columns_count_characters_not_utf8_bytes() -> None:
     call = next(n for n in ast.walk(doc.tree) if isinstance(n, ast.Call))
     span = doc.node_span(call)
     assert (span.column, span.end_column) == (18, 30)
+
+
+def test_dockerfile_arg_and_env_values_keep_quoted_spaces() -> None:
+    from preflight.documents.dockerfile import arg_pairs, env_pairs
+
+    assert arg_pairs('BUILD_DEPS="gcc libpq-dev" PY=3.12') == [("BUILD_DEPS", "gcc libpq-dev"), ("PY", "3.12")]
+    assert env_pairs("PATH=/opt/venv/bin:$PATH LANG='C.UTF-8'") == {"PATH": "/opt/venv/bin:$PATH", "LANG": "C.UTF-8"}
+    assert env_pairs("POETRY_HOME /opt/poetry") == {"POETRY_HOME": "/opt/poetry"}

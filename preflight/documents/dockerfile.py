@@ -67,13 +67,13 @@ class DockerfileDocument(Document):
                 env = dict(stage_env.get(stage.image.lower(), {}))
                 scope = dict(env)
             elif current.name == "ARG":
-                for name, value in _arg_pairs(current.value):
+                for name, value in arg_pairs(current.value):
                     if current.stage < 0:
                         global_args[name] = value
                     else:
                         scope[name] = value if value is not None else global_args.get(name)
             elif current.name == "ENV" and current.stage >= 0:
-                pairs = _env_pairs(current.value)
+                pairs = env_pairs(current.value)
                 scope.update(pairs)
                 env.update(pairs)
                 stage = self.stages[current.stage]
@@ -137,7 +137,7 @@ def _leading_flags(value: str) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def _arg_pairs(value: str) -> list[tuple[str, str | None]]:
+def arg_pairs(value: str) -> list[tuple[str, str | None]]:
     pairs = []
     for token in _split(value):
         name, eq, default = token.partition("=")
@@ -145,7 +145,7 @@ def _arg_pairs(value: str) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def _env_pairs(value: str) -> dict[str, str]:
+def env_pairs(value: str) -> dict[str, str]:
     tokens = _split(value)
     if tokens and "=" not in tokens[0]:  # legacy `ENV NAME value with spaces`
         return {tokens[0]: value.split(None, 1)[1] if len(value.split(None, 1)) > 1 else ""}
@@ -153,8 +153,9 @@ def _env_pairs(value: str) -> dict[str, str]:
 
 
 def _split(value: str) -> list[str]:
+    """``A=1 B="x y"`` -> ["A=1", "B=x y"]: quotes may start inside a word, as in the shell."""
     try:
-        return shlex.split(value, posix=False)
+        return shlex.split(value, posix=True)
     except ValueError:
         return value.split()
 

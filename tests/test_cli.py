@@ -43,15 +43,27 @@ def test_demo_findings_are_exactly_the_planted_ones() -> None:
     code, out, _ = run("check", str(DEMO), "--format", "json")
     found = [(f["path"], f["line"], f["rule"]) for f in json.loads(out)["findings"]]
     assert found == [
+        (".env.production", 4, "SEC001"),  # secrets in a tracked env file
+        (".env.production", 4, "SEC004"),  # unquoted `!`
         (".github/workflows/deploy.yml", 19, "TOOL001"),  # pipx install poetry
+        (".github/workflows/deploy.yml", 32, "GHA002"),  # DEPLOY_HOST is documented nowhere (info)
         (".github/workflows/deploy.yml", 35, "DC001"),  # docker-compose over ssh
+        (".github/workflows/deploy.yml", 35, "DC002"),  # ... with no cleanup before `up`
         ("Dockerfile", 8, "TOOL001"),  # installer without --version
+        ("Dockerfile", 13, "DKR001"),  # a PAT written into the image's git config
         ("Makefile", 6, "TOOL001"),  # pip install -U poetry
         ("Makefile", 10, "DC001"),  # $(DC) = docker-compose
+        ("Makefile", 10, "DC002"),
         ("README.md", 10, "DC001"),  # docs teach the v1 command (info)
+        ("deploy/nginx/ledger.conf", 12, "NGX001"),  # Let's Encrypt certificate, no challenge on :80
+        ("docker-compose.yml", 10, "DC003"),  # depends_on without readiness
+        ("fly.toml", 3, "FLY001"),  # app in sjc, database in lax
+        ("pyproject.toml", 15, "DEP001"),  # passlib 1.7 with bcrypt >= 4.1 allowed
         ("scripts/deploy.sh", 9, "DC001"),
         ("scripts/deploy.sh", 10, "DC001"),
     ]
+    assert {rule.rstrip("0123456789") for _, _, rule in found} >= {
+        "TOOL", "DC", "GHA", "DKR", "DEP", "SEC", "NGX", "FLY"}  # every family of the CI pack
 
 
 def test_statistics_and_quiet() -> None:
@@ -63,17 +75,17 @@ def test_statistics_and_quiet() -> None:
 
 
 def test_exit_codes_follow_fail_on(tmp_path: Path) -> None:
-    write(tmp_path, {"docs/run.md": "```bash\ndocker-compose up\n```\n"})  # an info finding only
+    write(tmp_path, {"docs/run.md": "```bash\ndocker-compose pull\n```\n"})  # an info finding only
     assert run("check", str(tmp_path))[0] == 0
     assert run("check", str(tmp_path), "--fail-on", "info")[0] == 1
-    write(tmp_path, {"deploy.sh": "docker-compose up\n"})
+    write(tmp_path, {"deploy.sh": "docker-compose pull\n"})
     assert run("check", str(tmp_path))[0] == 1
     assert run("check", str(tmp_path), "--ignore", "DC001")[0] == 0
     assert run("check", str(tmp_path), "--select", "TOOL")[0] == 0
 
 
 def test_clean_repository_says_so(tmp_path: Path) -> None:
-    write(tmp_path, {"deploy.sh": "docker compose up -d\n"})
+    write(tmp_path, {"deploy.sh": "docker compose pull\n"})
     code, out, _ = run("check", str(tmp_path))
     assert (code, out) == (0, "All checks passed! (1 file checked)\n")
 
@@ -102,7 +114,7 @@ def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_flags_override_config(tmp_path: Path) -> None:
-    write(tmp_path, {".preflight.toml": "select = ['TOOL']\n", "a.sh": "docker-compose up\n"})
+    write(tmp_path, {".preflight.toml": "select = ['TOOL']\n", "a.sh": "docker-compose pull\n"})
     assert run("check", str(tmp_path))[0] == 0
     assert run("check", str(tmp_path), "--select", "DC")[0] == 1
     config = write(tmp_path / "elsewhere", {"strict.toml": "select = ['DC']\n"}) / "strict.toml"
@@ -110,7 +122,7 @@ def test_flags_override_config(tmp_path: Path) -> None:
 
 
 def test_output_file_and_exclude(tmp_path: Path) -> None:
-    write(tmp_path, {"a.sh": "docker-compose up\n", "vendor2/b.sh": "docker-compose up\n"})
+    write(tmp_path, {"a.sh": "docker-compose pull\n", "vendor2/b.sh": "docker-compose pull\n"})
     target = tmp_path / "report.json"
     code, out, _ = run("check", str(tmp_path), "--format", "json", "--output", str(target), "--exclude", "vendor2/")
     assert code == 1 and out == ""
@@ -119,20 +131,20 @@ def test_output_file_and_exclude(tmp_path: Path) -> None:
 
 def test_explicit_files_are_relative_to_the_working_directory(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path, {"scripts/a.sh": "docker-compose up\n", "scripts/b.sh": "docker-compose up\n"})
+    write(tmp_path, {"scripts/a.sh": "docker-compose pull\n", "scripts/b.sh": "docker-compose pull\n"})
     monkeypatch.chdir(tmp_path)
     code, out, _ = run("check", "scripts/a.sh", "--format", "json")
     assert [f["path"] for f in json.loads(out)["findings"]] == ["scripts/a.sh"]
 
 
 def test_color_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
-    write(tmp_path, {"a.sh": "docker-compose up\n"})
+    write(tmp_path, {"a.sh": "docker-compose pull\n"})
     assert "\x1b[" not in run("check", str(tmp_path))[1]
     assert "\x1b[" in run("check", str(tmp_path), "--color")[1]
 
 
 def test_file_names_cannot_forge_report_lines(tmp_path: Path) -> None:
-    write(tmp_path, {"evil\nx.sh:1:1: DC001 forged.sh": "docker-compose up\n"})
+    write(tmp_path, {"evil\nx.sh:1:1: DC001 forged.sh": "docker-compose pull\n"})
     code, out, _ = run("check", str(tmp_path), "--quiet")
     assert out.count("\n") == 1 and "evil\\nx.sh" in out
 
@@ -203,7 +215,7 @@ def test_a_broken_plugin_is_reported_and_builtin_rules_still_run(tmp_path: Path)
         "broken_rules-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: broken-rules\nVersion: 1.0\n",
         "broken_rules-1.0.dist-info/entry_points.txt": "[preflight.rules]\nBRK001 = broken_rules\n",
     })
-    project = write(tmp_path / "project", {"deploy.sh": "docker-compose up\n"})
+    project = write(tmp_path / "project", {"deploy.sh": "docker-compose pull\n"})
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run([sys.executable, "-m", "preflight", "check", str(project), "--format", "json"],
                          capture_output=True, text=True, env=env)
@@ -216,7 +228,7 @@ def test_terminal_report_groups_by_file(tmp_path: Path) -> None:
     from conftest import check
     from preflight.report import ReportOptions, render
 
-    write(tmp_path, {"a.sh": "docker-compose up\npipx install poetry\n", "b.sh": "docker-compose up\n"})
+    write(tmp_path, {"a.sh": "docker-compose pull\npipx install poetry\n", "b.sh": "docker-compose pull\n"})
     text = render("text", check(tmp_path), ReportOptions(grouped=True))
     assert text.splitlines()[:6] == [
         "a.sh",

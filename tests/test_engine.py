@@ -15,7 +15,7 @@ from preflight.model import FileKind, Severity
 from preflight.registry import load_registry
 from preflight.rule import Rule, RuleMeta
 
-DEPLOY = "#!/bin/sh\ndocker-compose up -d\npipx install poetry\n"
+DEPLOY = "#!/bin/sh\ndocker-compose pull\npipx install poetry\n"
 
 
 # -- selection --------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_markdown_prose_quoting_the_syntax_is_not_a_suppression(tmp_path: Path) 
 
 
 def test_unused_and_unknown_suppressions(tmp_path: Path) -> None:
-    write(tmp_path, {"a.sh": "docker compose up  # preflight: ignore[DC001]\necho  # preflight: ignore[ZZ123]\n"})
+    write(tmp_path, {"a.sh": "docker compose ps  # preflight: ignore[DC001]\necho  # preflight: ignore[ZZ123]\n"})
     result = check(tmp_path)
     assert located(result) == ["a.sh:1:20 PF003", "a.sh:2:7 PF003"]
     assert "matches no finding" in result.findings[0].message
@@ -153,7 +153,7 @@ def test_unparseable_files_become_pf001_and_the_run_goes_on(tmp_path: Path) -> N
         "infra/main.tf": 'resource "aws_instance" "x" {\n  ami = \n',
         "Dockerfile": b"\x00\x01\x02binary\x00",
         "deploy.sh": b"echo caf\xe9\ndocker-compose up\n",
-        "scripts/ok.sh": "docker-compose up\n",
+        "scripts/ok.sh": "docker-compose pull\n",
         "pyproject.toml": "x = \n",
         "deploy/docker-compose.yml": "services:\n{% for s in services %}\n  {{ s }}:\n{% endfor %}\n",
     })
@@ -182,7 +182,10 @@ def test_unparseable_files_become_pf001_and_the_run_goes_on(tmp_path: Path) -> N
 def test_files_no_rule_reads_are_validated_only_if_they_are_deployment_files(tmp_path: Path) -> None:
     write(tmp_path, {"openapi.yaml": "a: [\n", "app.py": "def f(:\n", "notes.toml": "x = \n",
                      "fly.toml": "app = \n", ".github/workflows/ci.yml": "on: [\n"})
-    assert located(check(tmp_path)) == [".github/workflows/ci.yml:2:1 PF001", "fly.toml:1:6 PF001"]
+    # With rules that read only shell commands selected, Python, YAML and TOML files are not parsed
+    # for them; workflows and fly.toml are deployment files and always validated.
+    assert located(check(tmp_path, select=["DC001", "TOOL001", "PF001"])) == [
+        ".github/workflows/ci.yml:2:1 PF001", "fly.toml:1:6 PF001"]
 
 
 def test_python_syntax_errors_are_info_since_the_syntax_may_be_newer_than_ours() -> None:
@@ -213,9 +216,9 @@ def test_files_a_selected_rule_needed_are_reported_even_when_pf001_is_not_select
 
 def test_crlf_utf16_and_bom_files_are_read(tmp_path: Path) -> None:
     write(tmp_path, {
-        "crlf.sh": b"echo hi\r\ndocker-compose up\r\n",
-        "utf16.sh": "echo hi\ndocker-compose up\n".encode("utf-16"),
-        "bom.sh": b"\xef\xbb\xbfdocker-compose up\n",
+        "crlf.sh": b"echo hi\r\ndocker-compose pull\r\n",
+        "utf16.sh": "echo hi\ndocker-compose pull\n".encode("utf-16"),
+        "bom.sh": b"\xef\xbb\xbfdocker-compose pull\n",
     })
     assert located(check(tmp_path)) == ["bom.sh:1:1 DC001", "crlf.sh:2:1 DC001", "utf16.sh:2:1 DC001"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -31,7 +31,7 @@ from preflight.rule import Option
 DATA_PACKAGE = "preflight_rules"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_data(name: str, package: str = DATA_PACKAGE) -> Mapping[str, Any]:
     """The parsed ``data/<name>.toml`` of ``package`` (a plain dict; parsed once per process)."""
     raw = resources.files(package).joinpath("data", f"{name}.toml").read_text(encoding="utf-8")

@@ -420,6 +420,7 @@ class _Layer:
 _Layers = tuple[_Layer, ...]
 
 _DEFAULT_RULES = _Rules.from_lines(DEFAULT_EXCLUDES, strict=True)
+_PACKAGE_NAMES_EXCLUDED = frozenset({"build", "dist", "_build", "vendor", "third_party"})
 
 
 def _read_small(path: str, limit: int, *, check_regular: bool = True) -> bytes | None:
@@ -667,7 +668,7 @@ class _Walker:
         return layers
 
     def ignored(self, rel: str, is_dir: bool, layers: _Layers) -> bool:
-        if is_dir and _DEFAULT_RULES.decide(rel, True):
+        if is_dir and _DEFAULT_RULES.decide(rel, True) and not self.python_package(rel):
             return True
         if self.user_rules and self.user_rules.decide(rel, is_dir):
             return True
@@ -683,6 +684,13 @@ class _Walker:
                 return False
             return True
         return rel not in tracked.files
+
+    def python_package(self, rel: str) -> bool:
+        """`build/`, `dist/`, `vendor/` holding an __init__.py are source packages, not output
+        (pip's `pip/_internal/operations/build/`); only a default exclude is waived for them."""
+        name = rel.rpartition("/")[2]
+        return name in _PACKAGE_NAMES_EXCLUDED and \
+            os.path.isfile(os.path.join(self.root, *rel.split("/"), "__init__.py"))
 
     def git_ignored(self, rel: str, is_dir: bool, layers: _Layers) -> bool:
         """Whether git's ignore rules match ``rel`` (in a directory already judged not ignored,

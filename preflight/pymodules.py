@@ -151,15 +151,27 @@ class ModuleMap:
         top, _, _ = dotted.partition(".")
         found: list[Module] = []
         tops: list[Module] = []
+        namespace = False  # some root holds `top` as a namespace portion (a directory, no __init__.py)
         for root in self.roots_of(importer):
             head = self.top_level(root, top)
             if head is None:
+                # A namespace portion (`src/poetry/` without __init__.py) that holds the module
+                # makes the import resolvable; one that does not may be completed by an installed
+                # distribution's portion (poetry-core's `poetry.core`): either way, never report it.
+                portion = self.module_at(root, top) if top not in STDLIB_NAMES else None
+                if portion is not None and portion.path is None:
+                    namespace = True
+                    inner = self.module_at(root, dotted)
+                    if inner is not None:
+                        found.append(inner)
                 continue
             tops.append(head)
             module = self.module_at(root, dotted)
             if module is not None and (module.is_package or dotted.count(".") == 0 or
                                        self._parent_is_package(root, dotted)):
                 found.append(module)
+        if namespace and not found:
+            return [], []
         return found, tops
 
     def _parent_is_package(self, root: str, dotted: str) -> bool:

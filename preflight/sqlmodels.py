@@ -595,6 +595,9 @@ class AlembicHistory:
     tables: dict[str, SchemaTable]  # lower-cased name -> table, after every upgrade()
     unknown_tables: bool = False  # some op names its table with an expression we cannot read
     transactional_ddl_off: bool = False  # env.py configures transactional_ddl=False
+    # Lower-cased strings any op.* call of an upgrade() is given (table names among them): a table
+    # the migrations alter but never create exists from a baseline made outside them.
+    mentioned: set[str] = field(default_factory=set)
 
     @property
     def has_alembic(self) -> bool:
@@ -765,6 +768,11 @@ class _Replay:
 
     def call(self, call: ast.Call, batches: dict[str, str]) -> None:
         func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "op":
+            for arg in [*call.args, *(k.value for k in call.keywords)]:
+                text = _string(arg, self.constants)
+                if text is not None:
+                    self.history.mentioned.add(text.lower())
         if isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.followed:
             self.followed.add(func.id)  # a helper of this module called from upgrade()
             self.body(self.functions[func.id].body, batches)

@@ -781,3 +781,15 @@ def test_deep_tree_does_not_recurse(tmp_path: Path) -> None:
     parts = ["d"] * 60
     write(tmp_path, "/".join(parts) + "/x.py")
     assert paths(discover(tmp_path)) == ["/".join(parts) + "/x.py"]
+
+
+def test_a_python_package_named_build_is_source_not_build_output(tmp_path) -> None:
+    from preflight.discover import discover
+
+    for name, text in {"build/lib/app/main.py": "x = 1\n", "src/tool/build/__init__.py": "",
+                       "src/tool/build/tracker.py": "y = 2\n", "dist/app-1.0/setup.py": ""}.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    found = sorted(f.path for f in discover(str(tmp_path)).files)
+    assert found == ["src/tool/build/__init__.py", "src/tool/build/tracker.py"]

@@ -86,3 +86,19 @@ def test_py013_skips_declared_dependencies_and_generated_modules(tmp_path: Path)
     result = check(tmp_path, select=["PY013"], rules={"PY013": {"generated-modules": []}})
     found = [f.span.line for f in result.findings]
     assert found == [1, 2]
+
+
+def test_namespace_portions_are_never_judged_missing(tmp_path) -> None:
+    from conftest import check, located, write
+
+    write(tmp_path, {
+        # python-poetry: `poetry` is a namespace package shared with poetry-core's `poetry.core`
+        "src/poetry/poetry.py": "class Poetry: ...\n",
+        "src/poetry/console/__init__.py": "",
+        "src/poetry/console/application.py": "def main(): ...\n",
+        "src/poetry/utils/__init__.py": "",
+        "src/poetry/utils/build.py": ("from poetry.console.application import main\n"
+                                      "from poetry.core.packages.dependency import Dependency\n"
+                                      "from poetry.console.application import missing\n"),
+    })
+    assert located(check(tmp_path, select=["PY013"])) == ["src/poetry/utils/build.py:3:40 PY013"]

@@ -81,3 +81,18 @@ def test_mig002_is_silent_without_migrations(tmp_path: Path) -> None:
                                       "Base = declarative_base()\nclass A(Base):\n    __tablename__ = 'a'\n"
                                       "    id = Column(Integer, primary_key=True)\n"})
     assert check(tmp_path, select=["MIG002"]).findings == []
+
+
+def test_a_table_the_migrations_alter_but_never_create_comes_from_a_baseline(tmp_path) -> None:
+    from conftest import check, located, write
+
+    write(tmp_path, {
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "app/models.py": ("from sqlalchemy import Column, Integer, Table\nfrom app.db import Base\n"
+                          "team_terms = Table('team_terms', Base.metadata, Column('id', Integer))\n"
+                          "orphans = Table('orphans', Base.metadata, Column('id', Integer))\n"),
+        "migrations/versions/0001_fk.py": ("from alembic import op\nrevision = '0001'\ndown_revision = None\n"
+                                           "def upgrade():\n"
+                                           "    op.create_foreign_key(None, 'team_terms', 'term', ['term_id'], ['id'])\n"),
+    })
+    assert located(check(tmp_path, select=["MIG002"])) == ["app/models.py:4:17 MIG002"]  # the "orphans" name

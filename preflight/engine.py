@@ -126,6 +126,9 @@ def run_check(root: str, settings: Settings, registry: Registry,
         interested = [r for r in rules if ref.kind in _kinds_read(r.kinds)]
         if not interested and ref.kind not in validate:
             continue
+        if ref.kind is FileKind.YAML and not any(FileKind.YAML in r.kinds for r in interested) and \
+                not repo.is_kubernetes(ref):
+            continue  # wanted only if it is a manifest: an OpenAPI spec is not parsed for nothing
         doc = repo.document(ref)
         if doc is None:
             continue

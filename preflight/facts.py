@@ -27,6 +27,7 @@ class Repository:
         self._documents: dict[str, Document | None] = {}
         self._commands: dict[str, list[Command]] = {}
         self._statements: dict[str, list[Command]] = {}
+        self._texts: dict[str, str] = {}  # read to sniff a kind, not yet parsed
         self._facts: dict[Callable[..., Any], Any] = {}
 
     # -- files and documents ------------------------------------------------------------------
@@ -40,7 +41,7 @@ class Repository:
         """The parsed document of ``ref`` (parsed on first request); None if it could not be."""
         if ref.path in self._documents:
             return self._documents[ref.path]
-        text = read_text(ref.path, ref.abspath)
+        text = self._texts.pop(ref.path, None) or read_text(ref.path, ref.abspath)
         doc: Document | Problem
         if isinstance(text, Problem):
             doc = text
@@ -55,6 +56,19 @@ class Repository:
             return None
         self._documents[ref.path] = doc
         return doc
+
+    def is_kubernetes(self, ref: FileRef) -> bool:
+        """Whether a YAML file is a Kubernetes manifest, judged from its first bytes (no parse)."""
+        if ref.kind is not FileKind.YAML:
+            return ref.kind is FileKind.KUBERNETES
+        loaded = self._documents.get(ref.path)
+        if loaded is not None:
+            return loaded.kind is FileKind.KUBERNETES
+        text = self._texts.get(ref.path) or read_text(ref.path, ref.abspath)
+        if isinstance(text, Problem):
+            return False
+        self._texts[ref.path] = text  # kept for document(): read once
+        return sniff_yaml_kind(text) is FileKind.KUBERNETES
 
     def documents(self, *kinds: FileKind) -> Iterator[Document]:
         """Parsed documents of the given kinds (all kinds when none given), in path order."""

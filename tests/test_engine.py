@@ -293,3 +293,25 @@ def test_no_rule_module_is_imported_when_no_file_of_its_kind_exists(tmp_path: Pa
     families = {m.split(".")[1] for m in imported}
     assert "py" in families
     assert not families & {"compose", "tf", "gha", "dkr", "sec", "ngx", "fly"}
+
+
+def test_plain_yaml_is_parsed_only_when_it_is_a_manifest_a_rule_reads(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import preflight.facts
+
+    calls: list[str] = []
+    real = preflight.facts.parse_text
+
+    def counting(path, kind, text):  # noqa: ANN001, ANN202
+        calls.append(path)
+        return real(path, kind, text)
+
+    monkeypatch.setattr(preflight.facts, "parse_text", counting)
+    write(tmp_path, {"docs/openapi.yaml": "openapi: 3.0.0\npaths: {}\n",
+                     "k8s/api.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n"
+                                      "  template:\n    spec:\n      containers:\n        - name: api\n"
+                                      "          env:\n            - name: DATABASE_URL\n"
+                                      "              value: postgresql://localhost:5432/app\n")})
+    result = check(tmp_path, select=["DC007"])
+    assert located(result) == ["k8s/api.yaml:12:35 DC007"]
+    assert calls == ["k8s/api.yaml"]

@@ -5,7 +5,7 @@ Vault's unseal keys and root token ending up where git can see them:
   in Markdown writes the output of `vault operator init` to a file (`> file`, `>> file`,
   `&> file`, `| tee [-a] file`, `-format=json | jq ... > file`) that git tracks or that no
   `.gitignore` ignores. In a Dockerfile any file counts: it is kept in an image layer;
-- a file the engine reads (shell scripts, Markdown, YAML, `.env` files, ...) that git tracks or does
+- a file the engine reads (shell scripts, Markdown, `.env` files, ...) that git tracks or does
   not ignore holds init output: `Unseal Key 1: <base64>`, `Initial Root Token: hvs....`, or the
   JSON form `"unseal_keys_b64": ["..."]` / `"root_token": "hvs...."`.
 
@@ -18,7 +18,8 @@ reported; so are writes done on another host (`ssh host 'vault operator init > k
 `vault operator init -status`.
 
 What it cannot see: files preflight does not read. A committed `unseal_tokens.txt` or `init.json`
-is not one of the kinds preflight parses (shell, Markdown, YAML, `.env`, ...), so only the write
+is not one of the kinds this rule reads (shell, Markdown, `.env`, ...; YAML files are not read: parsing
+every YAML file for this costs too much), so only the write
 that creates it is reported, not the file itself. Output captured in a variable and written later
 (`out=$(vault operator init); echo "$out" > f`) is not followed.
 
@@ -78,7 +79,7 @@ RULE = RuleMeta(
     name="unseal-keys-not-ignored",
     severity=Severity.ERROR,
     kinds=frozenset({FileKind.SHELL, FileKind.MAKEFILE, FileKind.WORKFLOW, FileKind.ACTION, FileKind.DOCKERFILE,
-                     FileKind.MARKDOWN, FileKind.YAML, FileKind.DOTENV}),
+                     FileKind.MARKDOWN, FileKind.DOTENV}),
     summary="Vault unseal keys or root token are written to, or kept in, a file git does not ignore",
     source="seed 003 ch. 1 (Vault Bootstrapping and Unsealing)",
     lesson="`vault operator init` prints the unseal keys and the root token; store them outside git "

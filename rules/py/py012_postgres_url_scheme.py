@@ -207,6 +207,9 @@ def _fix(doc: Document, node: ast.expr) -> Fix | None:
     return Fix("use the postgresql:// scheme", (Edit(span, "postgresql"),))
 
 
+_CONSUMER_WORDS = frozenset({c.rsplit(".", 1)[-1] for c in CONSUMERS} | {"set_main_option"})
+
+
 def _consumer_argument(call: ast.Call, names: Names) -> ast.expr | None:
     qualname = names.qualname(call.func)
     if qualname in CONSUMERS:
@@ -241,6 +244,10 @@ def _check_alembic_ini(doc: Document, ctx: Context) -> Iterator[Finding]:
 
 
 def _check_python(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
+    text = doc.text
+    if "postgres" not in text and "SQLALCHEMY_DATABASE_URI" not in text and \
+            not any(word in text for word in _CONSUMER_WORDS):
+        return  # no URL literal, no engine: nothing this rule could say (most modules)
     names = names_of(doc)
     reads_list = config_reads(doc)
     reads = {id(r.node): r for r in reads_list}

@@ -216,7 +216,7 @@ class ModuleMap:
             if doc is None or doc.tree is None:
                 result.open = True
             else:
-                _collect(doc.tree, result)
+                _collect(doc.tree, result, doc.walk())
                 for node in result.star_from:
                     self._add_star(module, node, result)
                     if result.open:
@@ -297,7 +297,7 @@ def _string_list(node: ast.AST | None) -> list[ast.Constant] | None:
     return None
 
 
-def _collect(tree: ast.Module, out: ModuleNames) -> None:
+def _collect(tree: ast.Module, out: ModuleNames, nodes: list[ast.AST] | None = None) -> None:
     all_dynamic = False
     entries: list[ast.Constant] | None = None
     for stmt in _module_statements(tree.body):
@@ -362,7 +362,7 @@ def _collect(tree: ast.Module, out: ModuleNames) -> None:
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                     node.func.attr in ("extend_path", "declare_namespace"):
                 out.open = True
-    for node in ast.walk(tree):  # `global x` in a function binds x at module level; globals() anywhere
+    for node in nodes if nodes is not None else ast.walk(tree):  # `global x` binds at module level; globals()
         if isinstance(node, ast.Global):
             out.names.update(node.names)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "globals":

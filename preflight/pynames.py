@@ -65,15 +65,15 @@ def canonical(qualname: str) -> str:
 class Names:
     """The import bindings of one module, and resolution of expressions through them."""
 
-    def __init__(self, tree: ast.Module | None) -> None:
+    def __init__(self, tree: ast.Module | None, nodes: list[ast.AST] | None = None) -> None:
         self.bindings: dict[str, str] = {}  # local name -> canonical qualified name
         self.modules: set[str] = set()  # every module imported, absolute or relative (".models")
         if tree is not None:
-            self._collect(tree)
+            self._collect(nodes if nodes is not None else list(ast.walk(tree)))
 
-    def _collect(self, tree: ast.Module) -> None:
+    def _collect(self, nodes: list[ast.AST]) -> None:
         aliases: list[ast.Assign] = []
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.modules.add(alias.name)
@@ -147,7 +147,7 @@ def names_of(doc: PythonDocument) -> Names:
     """The :class:`Names` of ``doc``, built on first request and kept on the document."""
     cached = doc.__dict__.get("_names")
     if cached is None:
-        cached = Names(doc.tree)
+        cached = Names(doc.tree, doc.walk())
         doc.__dict__["_names"] = cached
     return cached
 

@@ -300,7 +300,7 @@ class _ModelIndex:
                         self.roots.setdefault(target, []).append(doc.path)
                 elif called == "flask_sqlalchemy.SQLAlchemy":
                     self.flask_dbs.update(targets)
-        for node in ast.walk(doc.tree):
+        for node in doc.walk():
             if isinstance(node, ast.keyword) and node.arg == "type_annotation_map" and \
                     isinstance(node.value, ast.Dict):
                 self.float_remapped |= any(isinstance(k, ast.Name) and k.id == "float" for k in node.value.keys)
@@ -495,7 +495,7 @@ def table_objects(doc: PythonDocument) -> Iterator[ModelTable]:
     """``Table("name", metadata, Column(...), ...)`` and Flask's ``db.Table("name", db.Column(...))``."""
     names = names_of(doc)
     assert doc.tree is not None
-    for node in ast.walk(doc.tree):
+    for node in doc.walk():
         if not (isinstance(node, ast.Call) and _last_name(node.func) == "Table" and node.args):
             continue
         qualname = names.qualname(node.func)
@@ -919,7 +919,7 @@ def alembic_history(repo: Repository) -> AlembicHistory:
         _Replay(history, migration).run()
     for doc in repo.documents(FileKind.PYTHON):
         if doc.path.rsplit("/", 1)[-1] == "env.py" and isinstance(doc, PythonDocument) and doc.tree is not None:
-            for node in ast.walk(doc.tree):
+            for node in doc.walk():
                 if isinstance(node, ast.keyword) and node.arg == "transactional_ddl" and \
                         isinstance(node.value, ast.Constant) and node.value.value is False:
                     history.transactional_ddl_off = True

@@ -15,6 +15,14 @@ from preflight.model import FileKind, Severity, Span
 class PythonDocument(Document):
     tree: ast.Module | None = None
 
+    def walk(self) -> list[ast.AST]:
+        """Every node of the tree, in ``ast.walk`` order, listed once and shared by all rules."""
+        nodes = self.__dict__.get("_nodes")
+        if nodes is None:
+            nodes = list(ast.walk(self.tree)) if self.tree is not None else []
+            self.__dict__["_nodes"] = nodes
+        return nodes
+
     def node_span(self, node: ast.AST) -> Span:
         line = getattr(node, "lineno", 1)
         col = self._column(line, getattr(node, "col_offset", 0)) + 1

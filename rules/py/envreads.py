@@ -94,7 +94,7 @@ def config_reads(doc: PythonDocument) -> list[ConfigRead]:
                 default = keyword(call, "default")
             reads.append(ConfigRead(name, call, default, library, scope))
         by_node = {id(r.node): r for r in reads}
-        for node in ast.walk(doc.tree):
+        for node in doc.walk():
             if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) >= 2:
                 read = by_node.get(id(node.values[0]))
                 if read is not None and read.default is None:  # os.getenv("X") or "fallback"
@@ -126,7 +126,7 @@ def settings_classes(doc: PythonDocument) -> list[ast.ClassDef]:
     found: list[ast.ClassDef] = []
     if doc.tree is None:
         return found
-    classes = [n for n in ast.walk(doc.tree) if isinstance(n, ast.ClassDef)]
+    classes = [n for n in doc.walk() if isinstance(n, ast.ClassDef)]
     changed = True
     while changed:
         changed = False

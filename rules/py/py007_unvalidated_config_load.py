@@ -98,7 +98,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     names = names_of(doc)
     if not any(names.imports(m) for m in ("yaml", "json", "tomllib", "tomli", "toml", "tomlkit")):
         return
-    scopes = [doc.tree, *(n for n in ast.walk(doc.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
+    scopes = [doc.tree, *(n for n in doc.walk() if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
     for scope in scopes:
         yield from _check_scope(doc, scope, names, ctx)
 

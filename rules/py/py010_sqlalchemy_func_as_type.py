@@ -117,7 +117,7 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
         return
     call_of: dict[int, ast.Call] = {}  # id(function expression) -> the call that calls it
     in_type_position: set[int] = set()
-    for node in ast.walk(doc.tree):
+    for node in doc.walk():
         if isinstance(node, ast.Call):
             call_of[id(node.func)] = node
             name = _called_name(node)
@@ -130,7 +130,7 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
             for kw in node.keywords:
                 if kw.arg == "type_":
                     in_type_position.add(id(kw.value))
-    for node in ast.walk(doc.tree):
+    for node in doc.walk():
         if isinstance(node, ast.Attribute) and node.attr in TYPE_NAMES and _is_func(names, node.value):
             call = call_of.get(id(node))
             as_type = id(node) in in_type_position or (call is not None and id(call) in in_type_position)

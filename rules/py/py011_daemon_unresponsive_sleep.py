@@ -98,7 +98,7 @@ def handles_sigterm(doc: PythonDocument) -> bool:
         return False
     names = names_of(doc)
     sigterm = registers = False
-    for node in ast.walk(doc.tree):
+    for node in doc.walk():
         if isinstance(node, (ast.Name, ast.Attribute)) and \
                 names.qualname(node) in ("signal.SIGTERM", "signal.Signals.SIGTERM"):
             sigterm = True
@@ -118,7 +118,7 @@ def sigterm_covered(repo) -> frozenset[str]:  # type: ignore[no-untyped-def]
         if not isinstance(doc, PythonDocument) or not handles_sigterm(doc):
             continue
         covered.add(doc.path)
-        for node in ast.walk(doc.tree):  # type: ignore[arg-type]
+        for node in doc.walk():  # type: ignore[arg-type]
             if isinstance(node, ast.Import):
                 targets = [modules.resolve(doc.path, a.name)[0] for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -147,7 +147,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     threshold = ctx.options.get("min-seconds", 5)
     threshold = threshold if isinstance(threshold, (int, float)) else 5
     found = []
-    for loop in ast.walk(doc.tree):
+    for loop in doc.walk():
         if isinstance(loop, ast.While) and _long_running(loop.test):
             for call in _sleeps(loop, names):
                 seconds = _seconds(call.args[0] if call.args else None)

@@ -302,7 +302,7 @@ def _named_defaults(doc: PythonDocument, reads: list[ConfigRead]) -> Iterator[tu
                 any(is_database_url_name(n) for n in (read.name, *read.aliases)):
             yield read.default, f"the default of {read.name}"
     assert doc.tree is not None
-    for node in ast.walk(doc.tree):
+    for node in doc.walk():
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and _postgres_literal(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             name = next((n for n in map(_target_name, targets) if n and is_database_url_name(n)), None)
@@ -339,7 +339,7 @@ def _flask_uri_assignments(doc: PythonDocument) -> list[tuple[ast.expr, Scope]]:
             if name.upper() == "SQLALCHEMY_DATABASE_URI":
                 found.extend((b.value, scope) for b in bindings if b.kind == "assign" and b.value is not None)
     assert doc.tree is not None
-    for node in ast.walk(doc.tree):
+    for node in doc.walk():
         if isinstance(node, ast.Assign) and any(_target_name(t) == "SQLALCHEMY_DATABASE_URI" and
                                                 not isinstance(t, ast.Name) for t in node.targets):
             found.append((node.value, scopes.module))

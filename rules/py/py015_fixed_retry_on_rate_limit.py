@@ -99,7 +99,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
         return
     names = names_of(doc)
     reported: set[int] = set()
-    for scope in [doc.tree, *(n for n in ast.walk(doc.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
+    for scope in [doc.tree, *(n for n in doc.walk() if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         growing = _growing_names(scope)
         for loop in _own(scope):
             if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):

@@ -4,7 +4,8 @@ A long-running loop — `while True:`, `while not stop:`, `while self.running:`,
 (`await asyncio.sleep(TICK_RATE)`, `time.sleep(60)`, `sleep(self.interval)`; also `anyio`, `trio`
 and `gevent` sleeps) in a module that installs no SIGTERM handling. *Long* is a literal of at
 least `min-seconds` (default 5); *named* is any argument that is not a literal. The finding points
-at the sleep call.
+at the sleep call. A loop that can `return` or `break` (a retry loop that ends on success, like
+`while True: try: return call() except Error: sleep(wait)`) is not a daemon loop and is not checked.
 
 A module counts as handling SIGTERM when it references `signal.SIGTERM` (or `SIGTERM` imported
 from `signal`) and registers a handler (`signal.signal(...)`, `loop.add_signal_handler(...)`), or
@@ -148,7 +149,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     threshold = threshold if isinstance(threshold, (int, float)) else 5
     found = []
     for loop in doc.walk():
-        if isinstance(loop, ast.While) and _long_running(loop.test):
+        if isinstance(loop, ast.While) and _long_running(loop.test) and not _exits(loop):
             for call in _sleeps(loop, names):
                 seconds = _seconds(call.args[0] if call.args else None)
                 if seconds is None or seconds >= threshold:
@@ -176,6 +177,20 @@ def _long_running(test: ast.AST) -> bool:
         return True
     return isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and \
         test.func.attr in ("is_set", "is_running", "should_stop", "is_shutting_down")
+
+
+def _exits(loop: ast.While) -> bool:
+    """A `return` or `break` of the loop itself: a retry loop that ends on success, not a daemon."""
+    stack: list[ast.AST] = [*loop.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Return, ast.Break)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                             ast.For, ast.AsyncFor, ast.While)):
+            continue  # a `break` there ends the inner loop; a `return` there is another function's
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _sleeps(loop: ast.While, names: Names) -> Iterator[ast.Call]:

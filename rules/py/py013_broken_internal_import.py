@@ -272,6 +272,8 @@ class _Checker:
         module_text = "." * node.level + (node.module or "")
         targets: list[Module]
         if node.level:
+            if not self.modules.is_init(self.modules.relative_base(self.doc.path, 1) or ""):
+                return  # a file outside any package (copied into one at build time): cannot judge
             resolved = self.modules.resolve_relative(self.doc.path, node.level, node.module or "")
             if resolved is False:
                 return

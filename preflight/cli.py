@@ -113,7 +113,7 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(fmt: str) -> None:
-    """List every registered rule: id, name, severity, file kinds and summary."""
+    """List every registered rule: id, name, severity and summary (`--format json` adds kinds, source)."""
     from preflight.registry import load_registry
 
     registry = load_registry()
@@ -125,10 +125,10 @@ def rules(fmt: str) -> None:
             "fixable": r.meta.fixable, "builtin": registry.entries[r.id].builtin,
         } for r in loaded], indent=2))
     else:
+        width = max((len(r.name) for r in loaded), default=0)
         for r in loaded:
-            kinds = ",".join(sorted(k.value for k in r.kinds)) or "-"
             off = "" if r.meta.default_enabled else " (off by default)"
-            click.echo(f"{r.id:<8} {r.name:<32} {str(r.severity):<8} {kinds:<40} {r.meta.summary}{off}")
+            click.echo(f"{r.id:<8} {r.name:<{width}}  {str(r.severity):<7}  {r.meta.summary}{off}")
     for error in registry.errors:
         click.echo(f"preflight: error: {error.message}", err=True)
     sys.exit(EXIT_ERROR if registry.errors else EXIT_CLEAN)

@@ -16,7 +16,8 @@ def test_secret_like(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["TOKENIZERS_PARALLELISM", "PASSWORDLESS_LOGIN", "KEYBOARD", "GPG_KEY_ID",
                                   "VAULT_TOKEN_PATH", "SSH_PUBLIC_KEY", "DATABASE_URL", "PATH", "COMPASS",
-                                  "TOKEN_URL", "SECRET_NAME", "PYTHONPATH"])
+                                  "TOKEN_URL", "SECRET_NAME", "PYTHONPATH",
+                                  "ACCESS_TOKEN_EXPIRE_MINUTES", "TOKEN_TTL", "PASSWORD_MIN_LENGTH"])
 def test_not_secret_like(name: str) -> None:
     assert not is_secret_name(name)
 

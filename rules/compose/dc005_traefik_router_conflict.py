@@ -15,6 +15,8 @@ Labels in list (`- traefik.http.routers.web.rule=...`) and mapping form and unde
 and so is the same service name in two alternative files of one directory. Router names built
 from variables (`traefik.http.routers.${STACK}-web.rule`) are not compared. Nothing is said
 about `traefik.enable` unless some configuration in the repository sets `exposedByDefault=false`.
+When the clashing labels come from one YAML anchor (`labels: *web`, `<<: *web`), each finding
+points at the service's name rather than at the shared anchor.
 
 ## Why it matters
 From the infrastructure build-out (seed 003, challenge 6, "Service Discovery and Traefik
@@ -109,6 +111,7 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
     # describe the same service.
     definers: dict[tuple[str, str, str], dict[tuple[str, str], tuple[str, Span]]] = {}
     services: list[Service] = list(all_services(repo))
+    by_key = {(service.directory, service.name): service for service in services}
     for service in services:
         for key, label in router_labels(service).items():
             definers.setdefault(key, {}).setdefault((service.directory, service.name), label)
@@ -116,6 +119,11 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
         if len(by_service) < 2:
             continue
         entries = list(by_service.items())
+        # Labels shared through a YAML anchor (`labels: *web` / `<<: *web`) all sit at the anchor:
+        # point at each service's own name so the findings say which services collide.
+        spans = [span for _, (_, span) in entries]
+        entries = [(owner, (label, by_key[owner].span if spans.count(span) > 1 else span))
+                   for owner, (label, span) in entries]
         for (directory, service_name), (_label, span) in entries:
             others = [(d, n, s) for (d, n), (_, s) in entries if (d, n) != (directory, service_name)]
             _, other_name, other_span = others[0]

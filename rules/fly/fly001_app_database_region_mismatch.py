@@ -8,7 +8,9 @@ A Fly.io app whose `primary_region` in `fly.toml` is not where its database is:
 - or the app has a database but its region offers no Managed Postgres (the region list is data).
 
 Only apps that have a database configured are checked. A database host that names no region
-(`db.internal`, an external provider) is compared with nothing.
+(`db.internal`, an external provider) is compared with nothing. A `--region "$REGION"` is read
+from the variable's value where it is set (workflow `env:`, a shell or Makefile assignment); a
+region chosen at run time (`${{ inputs.region }}`) is unknown and compared with nothing.
 
 ## Why it matters
 From the Gaia platform's deployment log (seed 004, section 1, "Database Region Co-location is
@@ -58,6 +60,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from preflight.commands import Command
 from preflight.data import data_options, load_data, merged
 from preflight.documents.tomldoc import TomlDocument
 from preflight.facts import Repository
@@ -110,6 +113,18 @@ def _app_of(cmd_options: dict[str, str | None]) -> str | None:
     return cmd_options.get("-a") or cmd_options.get("--app")
 
 
+_VARIABLE = re.compile(r"^\$(?:\{(\w+)\}|(\w+))$")
+
+
+def _literal(cmd: Command, text: str | None) -> str | None:
+    """``text`` with a plain ``$NAME`` / ``${NAME}`` resolved from the command's scope; None if unknown."""
+    if not text or "$" not in text:
+        return text
+    match = _VARIABLE.match(text)
+    value = cmd.value_of(match.group(1) or match.group(2)) if match else None
+    return value if value and "$" not in value else None
+
+
 def databases_by_app(repo: Repository) -> dict[str, list[Database]]:
     """Databases that scripts and workflows give each Fly app (by app name)."""
     clusters: dict[str, tuple[str | None, str]] = {}  # cluster name -> (region, where)
@@ -124,7 +139,7 @@ def databases_by_app(repo: Repository) -> dict[str, list[Database]]:
         if fly.words[1] == "create" and fly.words[0] in ("postgres", "mpg"):
             name = fly.option("--name", "-n")
             if name:
-                clusters[name] = (fly.option("--region", "-r"), where)
+                clusters[name] = (_literal(cmd, fly.option("--region", "-r")), where)
         elif fly.words[1] == "attach" and fly.words[0] in ("postgres", "mpg") and _app_of(fly.options):
             cluster = fly.words[2] if len(fly.words) > 2 else fly.option("--cluster") or "?"
             attached.append((_app_of(fly.options) or "", cluster, where))

@@ -33,9 +33,11 @@ and crashed at start-up with
 
     ImportError: cannot import name 'get_api_key' from 'app.shared.security'
 
-Seed 001 tells the same story twice ("Ghost Methods on Models": a script called a function that no
-longer existed since a refactor; "Missing Import in gateway.py": a latent `NameError` in an error
-path). An import of a deleted name is found by reading the two files; it need not wait for the
+Seed 001 tells the same story twice ("Ghost Methods on Models": `genesis_setup.py` called
+`Ledger.calculate_hash()`, which the model never had: the script had been broken since a
+refactor; "Missing Import in gateway.py": an error path used `asyncio` without
+importing it, a latent `NameError: name 'asyncio' is not defined` that fired only on an invalid
+secret). An import of a deleted name is found by reading the two files; it need not wait for the
 deploy.
 
 ## Example

@@ -12,7 +12,9 @@ A secret-like setting written in plain text in deployment configuration:
   `valueFrom: secretKeyRef`.
 
 Names are secret-like by whole tokens (`DB_PASSWORD`, `s3-secret-key`, `BOT_TOKEN`;
-not `TOKENIZERS_PARALLELISM` or `PASSWORD_MIN_LENGTH`), from `rules/data/secret_names.toml`. Values
+not `TOKENIZERS_PARALLELISM` or `PASSWORD_MIN_LENGTH`), from `rules/data/secret_names.toml`; a name
+ending in a quantity word (`ACCESS_TOKEN_EXPIRE_MINUTES`, `TOKEN_REFRESH_SECONDS`,
+`PASSWORD_MAX_ATTEMPTS`) configures a secret and is not one. Values
 that are empty, not strings, file paths (`/run/secrets/db-password`), references (`${DB_PASSWORD}`, `$DB_PASSWORD`, `{{ .Values.x }}`,
 `secure:`, `!vault`, `vault:...`, `op://...`, `ENC[...]`) or placeholders (`changeme`, `<token>`,
 `your-key-here`, `postgres`; the list is data) are not reported; a placeholder in a real config is
@@ -98,7 +100,7 @@ from preflight.documents.tomldoc import TomlDocument
 from preflight.documents.yamldoc import YamlDocument, scalar_text, walk_mappings
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
-from preflight.secretnames import SECRET_NAME_OPTIONS, is_secret_name, secret_words
+from preflight.secretnames import SECRET_NAME_OPTIONS, is_secret_name, secret_words, tokens
 from preflight_rules.sec.secretvalues import PLACEHOLDER_OPTIONS, is_plain_secret, placeholder_check
 
 RULE = RuleMeta(
@@ -115,6 +117,13 @@ RULE = RuleMeta(
     tags=("secrets", "pulumi", "compose", "terraform", "kubernetes", "fly"),
 )
 
+# A name ending in one of these words sets a quantity about a secret (its lifetime, size or count),
+# not the secret itself: ACCESS_TOKEN_EXPIRE_MINUTES, TOKEN_REFRESH_SECONDS, PASSWORD_MAX_ATTEMPTS.
+SETTING_ABOUT_A_SECRET = frozenset({
+    "seconds", "secs", "minutes", "mins", "hours", "days", "ms", "timeout", "lifetime", "interval",
+    "count", "limit", "max", "min", "size", "bytes", "bits", "attempts", "retries", "rounds",
+})
+
 LOCAL_COMPOSE = re.compile(r"(^|[._-])(override|dev|local|test|ci)([._-]|$)")
 
 
@@ -124,6 +133,8 @@ class _Judge:
         self.is_placeholder = placeholder_check(ctx.options)
 
     def secret(self, name: str, value: Any) -> bool:
+        if tokens(name)[-1:] and tokens(name)[-1] in SETTING_ABOUT_A_SECRET:
+            return False  # ACCESS_TOKEN_EXPIRE_MINUTES=30 configures tokens, it is not one
         return is_secret_name(name, self.words) and is_plain_secret(value, self.is_placeholder)
 
 

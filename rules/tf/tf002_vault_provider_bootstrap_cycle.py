@@ -14,6 +14,10 @@ in Vault's host; where the host takes nothing from Vault, at the `provider "vaul
 first `data "vault_*"` block). In a module with such a cycle, each Vault variable with no default
 (`variable "vault_role_id" {}`, or a variable the `provider "vault"` block reads) is reported too.
 
+A local child module (`module "secrets" { source = "./modules/secrets" }`) is planned with its
+root: when the root builds Vault's host and only a child reads Vault, the finding points at the
+child's `provider "vault"` or first `data "vault_*"` block.
+
 Not flagged: a module that reads Vault but builds neither Vault's host nor takes its cloud
 credentials from Vault (an app module reading its database password), a module that builds Vault
 without reading from it, and `provider "vault"` values from variables.
@@ -122,8 +126,15 @@ def check_repository(repo: Any, ctx: Context) -> Iterator[Finding]:
     for module in modules:
         if module.directory in children:
             continue
-        vault_provider = next(((d, b) for d, b in module.blocks("provider") if b.labels[:1] == ("vault",)), None)
-        vault_data = [r for r in module.data_sources() if r.type.startswith("vault_")]
+        vault_provider, vault_data = _vault_reads(module)
+        via = ""
+        if vault_provider is None and not vault_data:
+            # A local child module's Vault reads are planned with its root: the root needs Vault too.
+            for child in _descendants(module, modules):
+                vault_provider, vault_data = _vault_reads(child)
+                if vault_provider is not None or vault_data:
+                    via = f" in child module {child.directory}, planned with root module {module.directory or '.'}"
+                    break
         if vault_provider is None and not vault_data:
             continue
         from_vault = _vault_reader(module)
@@ -157,7 +168,7 @@ def check_repository(repo: Any, ctx: Context) -> Iterator[Finding]:
             doc, block = vault_provider if vault_provider else (vault_data[0].doc, vault_data[0].block)
             address = hosts[0][2]
             where = f"{posixpath.basename(hosts[0][0].path)}:{hosts[0][1].line}"
-            reads = "provider \"vault\"" if vault_provider else f"data.{vault_data[0].address}"
+            reads = ("provider \"vault\"" if vault_provider else f"data.{vault_data[0].address}") + via
             yield ctx.finding(doc.block_span(block),
                               f"this module reads from Vault ({reads}) and also builds the infrastructure Vault "
                               f"runs on ({address} at {where}); when Vault is gone terraform plan fails (Error "
@@ -165,6 +176,30 @@ def check_repository(repo: Any, ctx: Context) -> Iterator[Finding]:
                               "module that does not read from Vault")
         if cycle:
             yield from _variables_without_default(module, vault_provider, ctx)
+
+
+def _vault_reads(module: Module) -> tuple[tuple[HclDocument, Block] | None, list[Resource]]:
+    provider = next(((d, b) for d, b in module.blocks("provider") if b.labels[:1] == ("vault",)), None)
+    return provider, [r for r in module.data_sources() if r.type.startswith("vault_")]
+
+
+def _descendants(module: Module, modules: list[Module]) -> list[Module]:
+    """The modules ``module`` uses through local ``source`` paths, directly or further down."""
+    by_directory = {m.directory: m for m in modules}
+    found: list[Module] = []
+    stack = [module]
+    seen = {module.directory}
+    while stack:
+        current = stack.pop()
+        for _doc, block in current.blocks("module"):
+            source = block.body.get("source")
+            if isinstance(source, str) and source.startswith(("./", "../")):
+                child = by_directory.get(current.path(source))
+                if child is not None and child.directory not in seen:
+                    seen.add(child.directory)
+                    found.append(child)
+                    stack.append(child)
+    return found
 
 
 def _child_modules(modules: list[Module]) -> set[str]:

@@ -95,3 +95,15 @@ def test_dockerfile_arg_and_env_values_keep_quoted_spaces() -> None:
     assert arg_pairs('BUILD_DEPS="gcc libpq-dev" PY=3.12') == [("BUILD_DEPS", "gcc libpq-dev"), ("PY", "3.12")]
     assert env_pairs("PATH=/opt/venv/bin:$PATH LANG='C.UTF-8'") == {"PATH": "/opt/venv/bin:$PATH", "LANG": "C.UTF-8"}
     assert env_pairs("POETRY_HOME /opt/poetry") == {"POETRY_HOME": "/opt/poetry"}
+
+
+def test_python_walk_lists_the_nodes_of_ast_walk_in_order() -> None:
+    import ast
+
+    from preflight.documents.python import parse
+    from preflight.model import FileKind
+
+    text = "import os\nclass A(B):\n    x: int = 1\n    def f(self, *a, k=2):\n        return [i for i in a if i]\n"
+    doc = parse("m.py", FileKind.PYTHON, text)
+    assert [type(n) for n in doc.walk()] == [type(n) for n in ast.walk(doc.tree)]
+    assert doc.walk() is doc.walk()

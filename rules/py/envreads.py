@@ -68,12 +68,20 @@ def _env_library(call: ast.Call, scope: Scope, doc: PythonDocument) -> str | Non
     return None
 
 
+# Every read this module recognises needs one of these words in the module's text: os.getenv /
+# os.environ, decouple's config(), django-environ's environ.Env, environs' Env(), pydantic settings.
+_READ_WORDS = ("getenv", "environ", "decouple", "Env(", "Settings")
+
+
 def config_reads(doc: PythonDocument) -> list[ConfigRead]:
     """Every configuration read of ``doc`` (built once per document)."""
     cached = doc.__dict__.get("_pf_config_reads")
     if cached is not None:
         return cached
     reads: list[ConfigRead] = []
+    if not any(word in doc.text for word in _READ_WORDS):  # no way to read configuration: skip the walk
+        doc.__dict__["_pf_config_reads"] = reads
+        return reads
     names = names_of(doc)
     scopes = module_scopes(doc)
     if doc.tree is not None:

@@ -79,6 +79,9 @@ class ShellCommand:
     nested_in: ShellCommand | None = field(default=None, repr=False)
     # File redirections as (operator as written, target word): ("2>", errors.log), (">>", out.txt).
     redirects: tuple[tuple[str, Word], ...] = ()
+    # What the command reads on standard input from the script itself: the bodies of its heredocs and
+    # its here-strings, each a Snippet whose lines keep their file positions (see snippet_span).
+    stdin: tuple[Snippet, ...] = ()
 
     @property
     def program(self) -> str | None:
@@ -86,6 +89,11 @@ class ShellCommand:
 
     def arg_texts(self) -> list[str]:
         return [w.text for w in self.argv[1:]]
+
+
+def snippet_span(snippet: Snippet, start: int, end: int) -> Span:
+    """The file span of characters ``start:end`` of ``snippet`` (a heredoc body, a run: block)."""
+    return _Context(snippet).span(start, end)
 
 
 def parse_script(snippet: Snippet) -> list[ShellCommand]:
@@ -1303,12 +1311,35 @@ class _Parser:
             comment_above=self.comment,
             nested_in=self.nested_in,
             redirects=tuple((op, self._word(w)) for op, w in self.redirects),
+            stdin=self._stdin(),
         )
         self.ctx.out.append(cmd)
         if self.depth + 1 < MAX_DEPTH:
             piped = self.piped_heredocs if pipe_from is not None else []
             self._nested(cmd, toks[k:], piped)
         return cmd
+
+    def _stdin(self) -> tuple[Snippet, ...]:
+        """Heredoc bodies and here-strings of the command being emitted, as positioned snippets."""
+        found: list[Snippet] = []
+        for w in self.herestrings:
+            word = self._word(w)
+            quote = 1 if word.raw[:1] in ("'", '"') else 0
+            found.append(Snippet(self.ctx.path, word.text,
+                                 ((word.span.line, word.span.column - 1 + quote),)))
+        for doc in self.heredocs:
+            if doc.body is None or doc.body[1] <= doc.body[0]:
+                continue
+            lo, hi = doc.body
+            text = self.src.text[lo:hi]
+            origins = []
+            start = lo
+            for line in text.split("\n"):
+                file_line, column, _ = self.ctx.position(self.src.abs_start(start))
+                origins.append((file_line, column - 1))
+                start += len(line) + 1
+            found.append(Snippet(self.ctx.path, text, tuple(origins)))
+        return tuple(found)
 
     def _nested(self, cmd: ShellCommand, argv: list[_WordTok], piped: list[_Heredoc]) -> None:
         """Parse the scripts inside ``cmd`` (substitutions, -c strings, heredocs), in order."""

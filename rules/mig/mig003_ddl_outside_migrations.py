@@ -55,6 +55,7 @@ from collections.abc import Iterator
 from preflight.commands import Command
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight.shell import snippet_span
 
 RULE = RuleMeta(
     id="MIG003",
@@ -77,8 +78,6 @@ CLIENTS = {"psql": ("-c", "--command"), "mysql": ("-e", "--execute"), "mariadb":
            "sqlite3": (), "pg:psql": ("-c", "--command")}
 CLIENT_IN_TEXT = re.compile(r"\b(?:psql|mysql|mariadb|sqlite3)\b")
 FEEDERS = frozenset({"echo", "printf"})
-HEREDOC = re.compile(r"(?<!<)<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
-HERESTRING = re.compile(r"<<<")
 
 
 def ddl_in(text: str) -> re.Match[str] | None:
@@ -149,26 +148,14 @@ def _sql_sources(cmd: Command, index: int, name: str) -> Iterator[tuple[Span, st
 
 def _heredoc_statements(cmd: Command) -> Iterator[tuple[Span, str]]:
     """DDL in a heredoc or here-string fed to the client (or to the `cat` piped into it)."""
-    doc = cmd.doc
-    first = (cmd.pipe_from or cmd).span.line
-    last = cmd.span.last_line
-    for number in range(first, last + 1):
-        line = doc.line_text(number)
-        herestring = HERESTRING.search(line)
-        if herestring:
-            match = ddl_in(line[herestring.end():])
-            if match:
-                column = herestring.end() + match.start() + 1
-                yield Span(doc.path, number, column, number, column + len(match.group(0))), match.group(0)
-        for heredoc in HEREDOC.finditer(line):
-            delimiter = heredoc.group(2)
-            body = last + 1
-            while body <= len(doc.lines) and doc.line_text(body).strip() != delimiter:
-                match = ddl_in(doc.line_text(body))
-                if match:
-                    yield (Span(doc.path, body, match.start() + 1, body, match.end() + 1), match.group(0))
-                    return
-                body += 1
+    feeder = cmd.pipe_from
+    sources = list(cmd.shell.stdin)
+    if feeder is not None and feeder.program_name == "cat":
+        sources.extend(feeder.shell.stdin)
+    for body in sources:
+        match = ddl_in(body.text)
+        if match:
+            yield snippet_span(body, match.start(), match.end()), match.group(0)
             return
 
 

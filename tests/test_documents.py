@@ -107,3 +107,21 @@ def test_python_walk_lists_the_nodes_of_ast_walk_in_order() -> None:
     doc = parse("m.py", FileKind.PYTHON, text)
     assert [type(n) for n in doc.walk()] == [type(n) for n in ast.walk(doc.tree)]
     assert doc.walk() is doc.walk()
+
+
+def test_ini_values_keep_the_position_of_every_line() -> None:
+    import re
+
+    from preflight.documents.ini import parse
+    from preflight.model import FileKind
+
+    text = ("# tox\n[tox]\nenvlist =\n    lint,\n    py312  ; the app\n\n[testenv:lint]\n"
+            "basepython: python3.12\n[alembic]\nsqlalchemy.url = postgres://u@h/db  # local\n")
+    doc = parse("tox.ini", FileKind.INI, text)
+    envlist = doc.get("tox", "EnvList")
+    assert envlist is not None and envlist.text == "lint,\npy312" and envlist.line == 3
+    match, span = envlist.find(re.compile(r"py\d+"), doc.path)
+    assert (match.group(0), span.line, span.column) == ("py312", 5, 5)
+    assert doc.get("testenv:lint", "basepython").text == "python3.12"
+    assert doc.get("alembic", "sqlalchemy.url").text == "postgres://u@h/db"
+    assert doc.get("tox", "missing") is None and doc.get("nope", "envlist") is None

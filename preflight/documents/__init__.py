@@ -38,7 +38,7 @@ PARSERS: dict[FileKind, str] = {
     FileKind.NGINX: "preflight.documents.nginx",
     FileKind.PYTHON_VERSION: "preflight.documents.text",
     FileKind.PROCFILE: "preflight.documents.text",
-    FileKind.INI: "preflight.documents.text",
+    FileKind.INI: "preflight.documents.ini",
 }
 
 TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|<%")

@@ -98,7 +98,7 @@ CONSUMERS = frozenset({"sqlalchemy.create_engine", "sqlalchemy.ext.asyncio.creat
                        "sqlalchemy.engine.url.make_url"})
 # Libraries that accept postgres:// themselves: a module using them (and not SQLAlchemy) is not ours.
 LIBPQ_CLIENTS = ("asyncpg", "psycopg", "psycopg2", "databases", "tortoise", "peewee", "pony", "pg8000")
-ALEMBIC_URL = re.compile(r"^\s*sqlalchemy\.url\s*[=:]\s*(postgres(\+[A-Za-z0-9_]+)?://\S*)", re.IGNORECASE)
+ALEMBIC_URL = re.compile(r"^postgres(\+[A-Za-z0-9_]+)?://\S*", re.IGNORECASE)
 NORMALISING_LITERALS = re.compile(r"^\^?postgres(\\?:(//)?)?$", re.IGNORECASE)
 SYMPTOM = "NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:postgres"
 
@@ -232,15 +232,16 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
 def _check_alembic_ini(doc: Document, ctx: Context) -> Iterator[Finding]:
     if not doc.path.rsplit("/", 1)[-1].lower() == "alembic.ini":
         return
-    for number, line in enumerate(doc.lines, start=1):
-        match = ALEMBIC_URL.match(line)
-        if match is None:
+    for section in getattr(doc, "sections", {}):
+        url = doc.get(section, "sqlalchemy.url")  # type: ignore[attr-defined]
+        found = url.find(ALEMBIC_URL, doc.path) if url is not None else None
+        if found is None:
             continue
-        start = match.start(1)
-        fix = Fix("use the postgresql:// scheme", (Edit(doc.span(number, start + 1, number, start + 9), "postgresql"),))
-        yield ctx.finding(doc.span(number, start + 1, number, match.end(1) + 1),
-                          f"sqlalchemy.url uses the postgres:// scheme, which SQLAlchemy rejects ({SYMPTOM}); "
-                          "write postgresql://", fix=fix)
+        _, span = found
+        scheme = Span(doc.path, span.line, span.column, span.line, span.column + len("postgres"))
+        fix = Fix("use the postgresql:// scheme", (Edit(scheme, "postgresql"),))
+        yield ctx.finding(span, f"sqlalchemy.url uses the postgres:// scheme, which SQLAlchemy rejects ({SYMPTOM}); "
+                                "write postgresql://", fix=fix)
 
 
 def _check_python(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:

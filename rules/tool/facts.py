@@ -435,38 +435,33 @@ def _version_file(doc: Any) -> Iterator[PythonPlace]:
 
 
 def _tox(doc: Any) -> Iterator[PythonPlace]:
-    section = ""
-    for number, line in enumerate(doc.lines, start=1):
-        stripped = line.split("#")[0].split(";")[0].strip() if not line.lstrip().startswith(("#", ";")) else ""
-        header = re.match(r"^\[([^\]]+)\]$", stripped)
-        if header:
-            section = header.group(1).strip()
+    sections = getattr(doc, "sections", {})
+    for name in ("tox", "tox:tox"):
+        envlist = doc.get(name, "envlist") if name in sections else None
+        if envlist is None:
             continue
-        key, eq, value = stripped.partition("=")
-        key = key.strip()
-        if not eq:
-            continue
-        if section in ("tox", "tox:tox") and key == "envlist":
-            factors = set(re.findall(r"(?<![\w.])py(\d)(\d+)(?![\d])", value))
-            if len(factors) == 1 and "{" not in value:
-                ((first, rest),) = factors
-                match = re.search(rf"py{first}{rest}", line)
-                column = match.start() + 1 if match else 1
-                yield PythonPlace(doc.path, number, column, column + 2 + len(first + rest),
-                                  f"py{first}{rest}", "tox envlist", f"{first}.{int(rest)}")
-        elif section.startswith("testenv") and key == "basepython":
-            match = re.search(r"python(\d+\.\d+)", value)
-            if match:
-                column = line.find(match.group(0)) + 1
-                yield PythonPlace(doc.path, number, column, column + len(match.group(0)), match.group(0),
-                                  "tox basepython", _minor(match.group(1)))
+        factors = set(re.findall(r"(?<![\w.])py(\d)(\d+)(?![\d])", envlist.text))
+        if len(factors) == 1 and "{" not in envlist.text:
+            ((first, rest),) = factors
+            found = envlist.find(re.compile(rf"(?<![\w.])py{first}{rest}(?!\d)"), doc.path)
+            if found is not None:
+                match, span = found
+                yield PythonPlace(doc.path, span.line, span.column, span.end_column or span.column,
+                                  match.group(0), "tox envlist", f"{first}.{int(rest)}")
+    for name in sections:
+        basepython = doc.get(name, "basepython") if name.startswith("testenv") else None
+        found = basepython.find(re.compile(r"python(\d+\.\d+)"), doc.path) if basepython else None
+        if found is not None:
+            match, span = found
+            yield PythonPlace(doc.path, span.line, span.column, span.end_column or span.column, match.group(0),
+                              "tox basepython", _minor(match.group(1)))
 
 
 def _nox(doc: Any) -> Iterator[PythonPlace]:
     tree = getattr(doc, "tree", None)
     if tree is None:
         return
-    for node in ast.walk(tree):
+    for node in doc.walk():
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         for decorator in node.decorator_list:

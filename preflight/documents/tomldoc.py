@@ -42,6 +42,10 @@ class TomlDocument(Document):
             return Span(self.path, 1, 1)
         return self.line_span(line)
 
+    def item_key_span(self, table: tuple[str, ...], index: int, *key: str) -> Span:
+        """Where ``key`` of the ``index``-th ``[[table]]`` entry is written (``[[package]]`` of a lock)."""
+        return self.key_span(*table, f"[{index}]", *key)
+
 
 @dataclass(eq=False)
 class PoetryLockDocument(TomlDocument):
@@ -50,13 +54,20 @@ class PoetryLockDocument(TomlDocument):
 
 
 def _index_keys(text: str) -> dict[tuple[str, ...], int]:
+    """Lines of keys and headers; a key of the n-th ``[[table]]`` is also under ``table + ("[n]",)``."""
     lines: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
+    items: dict[tuple[str, ...], int] = {}  # array of tables -> entries seen
     for number, line in enumerate(text.split("\n"), start=1):
         header = HEADER.match(line)
         if header:
             table = _parts(header.group(1))
             lines.setdefault(table, number)
+            if line.lstrip().startswith("[["):
+                index = items.get(table, 0)
+                items[table] = index + 1
+                table = (*table, f"[{index}]")
+                lines[table] = number
             continue
         key = KEY.match(line)
         if key:

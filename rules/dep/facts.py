@@ -171,26 +171,15 @@ def _poetry_table(doc: Any, table: tuple[str, ...]) -> Iterator[Declaration]:
 
 
 def _locked(doc: Any) -> dict[str, Locked]:
-    lines: dict[str, int] = {}
-    in_package = False
-    for number, line in enumerate(doc.lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_package = stripped == "[[package]]"
-            continue
-        match = re.match(r'^name\s*=\s*"([^"]+)"', stripped) if in_package else None
-        if match:
-            lines.setdefault(normalise(match.group(1)), number)
-            in_package = False
     locked: dict[str, Locked] = {}
     packages = doc.get("package")
     if not isinstance(packages, list):
         return locked
-    for package in packages:
+    for index, package in enumerate(packages):
         if not isinstance(package, Mapping):
             continue
         name, version = package.get("name"), package.get("version")
         if isinstance(name, str) and isinstance(version, str):
             key = normalise(name)
-            locked.setdefault(key, Locked(key, str(version), doc.line_span(lines.get(key, 1))))
+            locked.setdefault(key, Locked(key, str(version), doc.item_key_span(("package",), index, "name")))
     return locked

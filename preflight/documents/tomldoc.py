@@ -57,21 +57,25 @@ def _index_keys(text: str) -> dict[tuple[str, ...], int]:
     """Lines of keys and headers; a key of the n-th ``[[table]]`` is also under ``table + ("[n]",)``."""
     lines: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
+    item: tuple[str, ...] | None = None  # the current [[table]] entry's path, if any
     items: dict[tuple[str, ...], int] = {}  # array of tables -> entries seen
     for number, line in enumerate(text.split("\n"), start=1):
         header = HEADER.match(line)
         if header:
             table = _parts(header.group(1))
             lines.setdefault(table, number)
+            item = None
             if line.lstrip().startswith("[["):
                 index = items.get(table, 0)
                 items[table] = index + 1
-                table = (*table, f"[{index}]")
-                lines[table] = number
+                item = (*table, f"[{index}]")
+                lines[item] = number
             continue
         key = KEY.match(line)
         if key:
             lines.setdefault(table + _parts(key.group(1)), number)
+            if item is not None:
+                lines.setdefault(item + _parts(key.group(1)), number)
     return lines
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, is_test_path
 from preflight.model import FileKind, Span
 from preflight.pynames import Names, constant_str, names_of, string_parts
 
@@ -36,17 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from preflight.facts import Repository
 
 # -- paths ------------------------------------------------------------------------------------------
-
-_TEST_DIRS = frozenset({"tests", "test", "testing"})
-
-
-def is_test_path(path: str) -> bool:
-    """Test code: under a tests/ directory, test_*.py, *_test.py, tests.py, conftest.py."""
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    return (any(p.lower() in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name in ("conftest.py", "tests.py", "test.py"))
-
 
 def in_versions_dir(path: str) -> bool:
     return "versions" in path.replace("\\", "/").split("/")[:-1]

@@ -11,6 +11,17 @@ from preflight.documents.base import Document, ParseError
 from preflight.model import FileKind, Severity, Span
 
 
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+def is_test_path(path: str) -> bool:
+    """Test code: under a tests/ directory, test_*.py, *_test.py, tests.py, test.py, conftest.py."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (any(p.lower() in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name in ("conftest.py", "tests.py", "test.py"))
+
+
 @dataclass(eq=False)
 class PythonDocument(Document):
     tree: ast.Module | None = None

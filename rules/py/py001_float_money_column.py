@@ -91,7 +91,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from preflight.data import data_options, load_data, merged
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, is_test_path
 from preflight.facts import Repository
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.pynames import names_of
@@ -101,7 +101,6 @@ from preflight.sqlmodels import (
     alembic_history,
     class_columns,
     in_versions_dir,
-    is_test_path,
     sql_text,
     sqlalchemy_models,
     table_objects,

@@ -99,7 +99,7 @@ import re
 from collections.abc import Iterator
 
 from preflight.data import data_options, load_data, merged
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, is_test_path
 from preflight.model import FileKind, Finding, Severity
 from preflight.pynames import Names, names_of
 from preflight.rule import Context, Option, RuleMeta
@@ -122,7 +122,6 @@ RULE = RuleMeta(
     tags=("python", "configuration", "secrets"),
 )
 
-TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest|tests)\.py$")
 DEV_SETTINGS = re.compile(r"(^|/)(settings|config|conf)/(test|tests|testing|dev|development|local)\.py$"
                           r"|(^|/)(test|testing|dev|development|local)_settings\.py$"
                           r"|(^|/)settings_(test|testing|dev|development|local)\.py$")
@@ -184,7 +183,7 @@ def _fallback(node: ast.expr | None, scope: Scope, names: Names, doc: PythonDocu
 
 
 def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
-    if doc.tree is None or TEST_FILE.search(doc.path) or DEV_SETTINGS.search(doc.path):
+    if doc.tree is None or is_test_path(doc.path) or DEV_SETTINGS.search(doc.path):
         return
     reads = config_reads(doc)
     if not reads:

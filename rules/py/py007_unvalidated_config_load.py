@@ -59,7 +59,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, is_test_path
 from preflight.model import FileKind, Finding, Severity
 from preflight.pynames import Names, names_of
 from preflight.rule import Context, RuleMeta
@@ -85,15 +85,8 @@ VALIDATORS = frozenset({"model_validate", "model_validate_json", "parse_obj", "v
                         "construct_from", "from_mapping"})
 
 
-def is_test_file(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py") or \
-        any(p in ("tests", "test", "testing") for p in parts[:-1])
-
-
 def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
-    if doc.tree is None or is_test_file(doc.path):
+    if doc.tree is None or is_test_path(doc.path):
         return
     names = names_of(doc)
     if not any(names.imports(m) for m in ("yaml", "json", "tomllib", "tomli", "toml", "tomlkit")):

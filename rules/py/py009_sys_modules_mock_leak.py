@@ -61,7 +61,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, is_test_path
 from preflight.model import FileKind, Finding, Severity
 from preflight.pynames import Names, constant_str, names_of
 from preflight.rule import Context, RuleMeta
@@ -84,15 +84,8 @@ STUB_FACTORIES = frozenset({"mock.Mock", "mock.MagicMock", "mock.AsyncMock", "mo
 STUB_NAMES = frozenset({"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "ModuleType", "SimpleNamespace"})
 
 
-def is_test_file(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py") or \
-        any(p in ("tests", "test", "testing") for p in parts[:-1])
-
-
 def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
-    if doc.tree is None or not is_test_file(doc.path):
+    if doc.tree is None or not is_test_path(doc.path):
         return
     names = names_of(doc)
     if not names.imports("sys") and "sys" not in doc.text:

@@ -78,7 +78,8 @@ from preflight.documents.python import PythonDocument
 from preflight.model import FileKind, Finding, Severity
 from preflight.pynames import names_of
 from preflight.rule import Context, RuleMeta
-from preflight.sqlmodels import alembic_history, in_versions_dir, is_test_path
+from preflight.documents.python import is_test_path
+from preflight.sqlmodels import alembic_history, in_versions_dir
 
 RULE = RuleMeta(
     id="PY014",

@@ -74,11 +74,10 @@ import re
 from collections.abc import Iterator
 
 from preflight.documents.base import Document
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, is_test_path
 from preflight.model import FileKind, Finding, Severity
 from preflight.pynames import names_of
 from preflight.rule import Context, RuleMeta
-from preflight.documents.python import is_test_path
 from preflight.sqlmodels import alembic_history, in_versions_dir
 
 RULE = RuleMeta(

@@ -35,7 +35,9 @@ class YamlDocument(Document):
         return self.documents[0] if self.documents else None
 
     def key_span(self, mapping: Any, key: Any) -> Span:
-        """Where ``key`` stands in ``mapping`` (the key text itself)."""
+        """Where ``key`` stands in ``mapping`` (the key text itself); a key merged in with
+        ``<<: *anchor`` is found where the anchored mapping writes it."""
+        mapping = _holder(mapping, key)
         try:
             line, col = mapping.lc.key(key)
         except (AttributeError, KeyError, TypeError):
@@ -43,7 +45,8 @@ class YamlDocument(Document):
         return Span(self.path, line + 1, col + 1, line + 1, col + 1 + len(scalar_text(key) or "?"))
 
     def value_span(self, mapping: Any, key: Any) -> Span:
-        """Where the value of ``key`` starts; to the end of that line."""
+        """Where the value of ``key`` starts; to the end of that line (merged keys as in key_span)."""
+        mapping = _holder(mapping, key)
         try:
             line, col = mapping.lc.value(key)
         except (AttributeError, KeyError, TypeError):
@@ -64,6 +67,19 @@ class YamlDocument(Document):
         if lc is None or lc.line is None:
             return Span(self.path, 1, 1)
         return Span(self.path, lc.line + 1, lc.col + 1)
+
+
+def _holder(mapping: Any, key: Any, depth: int = 0) -> Any:
+    """The mapping that really holds ``key``: ``mapping`` itself, or a ``<<`` merge source of it."""
+    lc = getattr(mapping, "lc", None)
+    data = getattr(lc, "data", None) if lc is not None else None
+    if not isinstance(data, dict) or key in data or depth >= 20:
+        return mapping
+    for source in getattr(mapping, "merge", None) or ():
+        source = source[1] if isinstance(source, tuple) and len(source) == 2 else source  # older ruamel
+        if isinstance(source, dict) and key in source:
+            return _holder(source, key, depth + 1)
+    return mapping
 
 
 def scalar_text(value: Any) -> str | None:

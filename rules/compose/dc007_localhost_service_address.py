@@ -105,7 +105,7 @@ from preflight.rule import Context, RuleMeta
 from preflight.commands import Command
 from preflight.shell import Word
 from preflight_rules.compose.facts import (INTERPOLATION, Service, compose_model, is_local_only_path, settled,
-                                           text_span, value_span)
+                                           text_span)
 
 RULE = RuleMeta(
     id="DC007",
@@ -255,7 +255,7 @@ def _env_mapping(doc: YamlDocument, env: Any, names: _Names, where: str) -> Iter
             continue
         host = names.local_host(text)
         if host:
-            yield text_span(doc, value_span(doc, env, key), host), _message(f"`{name}` in {where}", host, "")
+            yield text_span(doc, doc.value_span(env, key), host), _message(f"`{name}` in {where}", host, "")
 
 
 def _workflow(doc: YamlDocument, ctx: Context, names: _Names) -> Iterator[Finding]:
@@ -299,7 +299,7 @@ def _kubernetes(doc: YamlDocument, ctx: Context, names: _Names) -> Iterator[Find
                         continue
                     host = names.local_host(text)
                     if host:
-                        span = text_span(doc, value_span(doc, item, "value"), host)
+                        span = text_span(doc, doc.value_span(item, "value"), host)
                         yield ctx.finding(span, _message(f"`{name}` in container env", host, ""))
 
 

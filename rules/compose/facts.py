@@ -138,28 +138,6 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
 
 
-def _owner(node: Any, key: Any, depth: int = 0) -> Any:
-    """The mapping that really holds ``key`` (``node`` itself, or a ``<<`` merge source)."""
-    lc = getattr(node, "lc", None)
-    data = getattr(lc, "data", None) if lc is not None else None
-    if isinstance(data, dict) and key in data:
-        return node
-    if depth < 20:
-        for source in getattr(node, "merge", None) or ():
-            source = source[1] if isinstance(source, tuple) and len(source) == 2 else source
-            if isinstance(source, Mapping) and key in source:
-                return _owner(source, key, depth + 1)
-    return node
-
-
-def key_span(doc: YamlDocument, node: Any, key: Any) -> Span:
-    return doc.key_span(_owner(node, key), key)
-
-
-def value_span(doc: YamlDocument, node: Any, key: Any) -> Span:
-    return doc.value_span(_owner(node, key), key)
-
-
 def text_span(doc: YamlDocument, span: Span, needle: str) -> Span:
     """The span of ``needle`` on the line of ``span`` (searched from its column), else ``span``."""
     line = doc.line_text(span.line)
@@ -169,7 +147,7 @@ def text_span(doc: YamlDocument, span: Span, needle: str) -> Span:
     return Span(span.path, span.line, at + 1, span.line, at + 1 + len(needle))
 
 
-def _pairs(doc: YamlDocument, node: Any) -> Iterator[tuple[str, Value]]:
+def entries(doc: YamlDocument, node: Any) -> Iterator[tuple[str, Value]]:
     """``environment`` / ``labels`` entries in mapping or ``- KEY=value`` list form."""
     if isinstance(node, Mapping):
         for key, value in node.items():
@@ -177,10 +155,10 @@ def _pairs(doc: YamlDocument, node: Any) -> Iterator[tuple[str, Value]]:
             if name is None or isinstance(value, (dict, list)):
                 continue
             text = scalar_text(value)
-            span = value_span(doc, node, key) if value is not None else key_span(doc, node, key)
+            span = doc.value_span(node, key) if value is not None else doc.key_span(node, key)
             if text:
                 span = text_span(doc, span, text)
-            yield name, Value(text, span, key_span(doc, node, key))
+            yield name, Value(text, span, doc.key_span(node, key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
             text = scalar_text(item)
@@ -219,7 +197,7 @@ def _words(doc: YamlDocument, node: Any, key: str) -> list[Value]:
     text = scalar_text(value)
     if text is None:
         return []
-    return _locate(doc, value_span(doc, node, key), split_words(text))
+    return _locate(doc, doc.value_span(node, key), split_words(text))
 
 
 def _locate(doc: YamlDocument, start: Span, words: list[str]) -> list[Value]:
@@ -293,7 +271,7 @@ def _mounts(doc: YamlDocument, node: Any) -> list[Mount]:
     for item in items:
         text = scalar_text(item)
         if text:
-            found.append(Mount("tmpfs", None, _clean_path(text.split(":")[0]), value_span(doc, node, "tmpfs")))
+            found.append(Mount("tmpfs", None, _clean_path(text.split(":")[0]), doc.value_span(node, "tmpfs")))
     return found
 
 
@@ -318,7 +296,7 @@ def _depends_on(doc: YamlDocument, node: Any) -> list[Dependency]:
             if not name:
                 continue
             condition = scalar_text(value.get("condition")) if isinstance(value, Mapping) else None
-            found.append(Dependency(name, condition, key_span(doc, deps, key)))
+            found.append(Dependency(name, condition, doc.key_span(deps, key)))
     return found
 
 
@@ -327,15 +305,15 @@ def merge_fragment(service: Service, fragment: Fragment) -> None:
     doc, node = fragment.doc, fragment.node
     service.fragments.append(fragment)
     if "image" in node:
-        service.image = Value(scalar_text(node.get("image")), value_span(doc, node, "image"))
+        service.image = Value(scalar_text(node.get("image")), doc.value_span(node, "image"))
     if "build" in node:
         service.build = node.get("build") is not None
-    for name, value in _pairs(doc, node.get("environment")):
+    for name, value in entries(doc, node.get("environment")):
         service.environment[name] = value
     deploy = node.get("deploy")
     label_nodes = [node.get("labels"), deploy.get("labels") if isinstance(deploy, Mapping) else None]
     for labels in label_nodes:  # `deploy.labels` is where Swarm (and Traefik's swarm provider) reads them
-        for name, value in _pairs(doc, labels):
+        for name, value in entries(doc, labels):
             service.labels[name] = value
     for mount in _mounts(doc, node):
         service.mounts[mount.target] = mount
@@ -346,11 +324,11 @@ def merge_fragment(service: Service, fragment: Fragment) -> None:
     if "working_dir" in node:
         service.working_dir = scalar_text(node.get("working_dir"))
     if "network_mode" in node:
-        service.network_mode = Value(scalar_text(node.get("network_mode")), value_span(doc, node, "network_mode"))
+        service.network_mode = Value(scalar_text(node.get("network_mode")), doc.value_span(node, "network_mode"))
     healthcheck = node.get("healthcheck")
     if isinstance(healthcheck, Mapping):
         service.healthcheck.update({scalar_text(k) or "": v for k, v in healthcheck.items()})
-        service.healthcheck_span = key_span(doc, node, "healthcheck")
+        service.healthcheck_span = doc.key_span(node, "healthcheck")
     for dep in _depends_on(doc, node):
         service.depends_on[dep.name] = dep
     service.ports.extend(_ports(doc, node))
@@ -367,7 +345,7 @@ def _services_of(doc: YamlDocument) -> list[tuple[str, Fragment]]:
         for key, node in services.items():
             name = scalar_text(key)
             if name is not None and isinstance(node, Mapping):
-                found.append((name, Fragment(doc, node, key_span(doc, services, key))))
+                found.append((name, Fragment(doc, node, doc.key_span(services, key))))
     return found
 
 

@@ -18,7 +18,7 @@ from preflight.documents.tomldoc import TomlDocument
 from preflight.documents.yamldoc import YamlDocument, scalar_text
 from preflight.facts import Repository
 from preflight.model import FileKind, Span
-from preflight_rules.compose.facts import Service, all_services, value_span
+from preflight_rules.compose.facts import Service, all_services
 
 # traefik.http.routers.<name>.rule, traefik.tcp.services.<name>.loadbalancer...
 ROUTER_LABEL = re.compile(r"traefik\.(http|tcp|udp)\.(routers|services)\.([^.]+)\.", re.IGNORECASE)
@@ -64,7 +64,7 @@ def _flatten_yaml(doc: YamlDocument, node: Any, prefix: str, depth: int = 0) -> 
             yield Setting(dotted, "", doc.key_span(node, key), path=doc.path)
             yield from _flatten_yaml(doc, value, dotted + ".", depth + 1)
         elif not isinstance(value, list):
-            yield Setting(dotted, scalar_text(value) or "", value_span(doc, node, key), path=doc.path)
+            yield Setting(dotted, scalar_text(value) or "", doc.value_span(node, key), path=doc.path)
 
 
 def _flatten_toml(doc: TomlDocument, node: Any, path: tuple[str, ...], depth: int = 0) -> Iterator[Setting]:

@@ -94,14 +94,20 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from preflight_rules.compose.facts import entries
+from preflight_rules.sec.secretvalues import (
+    PLACEHOLDER_OPTIONS,
+    is_plain_secret,
+    placeholder_check,
+)
+
 from preflight.documents.base import Document
 from preflight.documents.hcl import HclDocument
 from preflight.documents.tomldoc import TomlDocument
 from preflight.documents.yamldoc import YamlDocument, scalar_text, walk_mappings
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
-from preflight.secretnames import SECRET_NAME_OPTIONS, is_secret_name, secret_words, tokens
-from preflight_rules.sec.secretvalues import PLACEHOLDER_OPTIONS, is_plain_secret, placeholder_check
+from preflight.secretnames import SECRET_NAME_OPTIONS, is_secret_name, secret_words
 
 RULE = RuleMeta(
     id="SEC003",
@@ -117,13 +123,6 @@ RULE = RuleMeta(
     tags=("secrets", "pulumi", "compose", "terraform", "kubernetes", "fly"),
 )
 
-# A name ending in one of these words sets a quantity about a secret (its lifetime, size or count),
-# not the secret itself: ACCESS_TOKEN_EXPIRE_MINUTES, TOKEN_REFRESH_SECONDS, PASSWORD_MAX_ATTEMPTS.
-SETTING_ABOUT_A_SECRET = frozenset({
-    "seconds", "secs", "minutes", "mins", "hours", "days", "ms", "timeout", "lifetime", "interval",
-    "count", "limit", "max", "min", "size", "bytes", "bits", "attempts", "retries", "rounds",
-})
-
 LOCAL_COMPOSE = re.compile(r"(^|[._-])(override|dev|local|test|ci)([._-]|$)")
 
 
@@ -133,8 +132,7 @@ class _Judge:
         self.is_placeholder = placeholder_check(ctx.options)
 
     def secret(self, name: str, value: Any) -> bool:
-        if tokens(name)[-1:] and tokens(name)[-1] in SETTING_ABOUT_A_SECRET:
-            return False  # ACCESS_TOKEN_EXPIRE_MINUTES=30 configures tokens, it is not one
+        # ACCESS_TOKEN_EXPIRE_MINUTES=30 configures tokens: quantities are not secrets (secret_names.toml)
         return is_secret_name(name, self.words) and is_plain_secret(value, self.is_placeholder)
 
 
@@ -176,20 +174,7 @@ def _pulumi_values(doc: YamlDocument, ctx: Context, judge: _Judge, mapping: dict
             full = prefix + key_text
             how = (f"store it with `pulumi config set --secret {full}`" if not prefix else
                    f"store it with `pulumi config set --secret --path '{full}'`")
-            yield ctx.finding(_value_span(doc, mapping, key), _message(full, doc.path, how))
-
-
-def _value_span(doc: YamlDocument, mapping: Any, key: Any) -> Span:
-    """Where the value of ``key`` is written: in ``mapping``, or in the anchored mapping a merge key
-    (`<<: *defaults`) brought it from."""
-    own = getattr(mapping, "_ok", None)
-    if own is not None and key not in own:
-        for source in getattr(mapping, "merge", ()) or ():
-            if isinstance(source, tuple) and len(source) == 2:  # older ruamel: (index, mapping)
-                source = source[1]
-            if isinstance(source, dict) and key in source:
-                return _value_span(doc, source, key)
-    return doc.value_span(mapping, key)
+            yield ctx.finding(doc.value_span(mapping, key), _message(full, doc.path, how))
 
 
 def _compose(doc: YamlDocument, ctx: Context, judge: _Judge) -> Iterator[Finding]:
@@ -207,20 +192,12 @@ def _compose(doc: YamlDocument, ctx: Context, judge: _Judge) -> Iterator[Finding
 
 def _environment(doc: YamlDocument, ctx: Context, judge: _Judge, env: Any) -> Iterator[Finding]:
     instead = "use `${VAR}` interpolation from an untracked .env or compose `secrets:`"
-    entries: list[tuple[str, Any, Span]] = []
-    if isinstance(env, dict):
-        entries = [(scalar_text(k) or "", v, _value_span(doc, env, k)) for k, v in env.items()]
-    elif isinstance(env, list):
-        for index, item in enumerate(env):
-            text = scalar_text(item)
-            if text is not None and "=" in text:
-                key_text, _, value = text.partition("=")
-                entries.append((key_text.strip(), value, doc.item_span(env, index)))
+    pairs = list(entries(doc, env))  # mapping and `- KEY=value` list forms, merge keys resolved
     # A password equal to the user or database name of the same service is a demo credential.
-    public = {scalar_text(v) for k, v, _ in entries if not is_secret_name(k, judge.words)}
-    for key_text, value, span in entries:
-        if judge.secret(key_text, value) and scalar_text(value) not in public:
-            yield ctx.finding(span, _message(key_text, doc.path, instead))
+    public = {value.text for name, value in pairs if not is_secret_name(name, judge.words)}
+    for name, value in pairs:
+        if judge.secret(name, value.text) and value.text not in public:
+            yield ctx.finding(value.span, _message(name, doc.path, instead))
 
 
 def _kubernetes(doc: YamlDocument, ctx: Context, judge: _Judge) -> Iterator[Finding]:

@@ -137,3 +137,14 @@ def test_toml_keys_of_each_array_table_entry_have_their_own_line() -> None:
     assert doc.item_key_span(("package",), 1, "name").line == 7
     assert doc.item_key_span(("package",), 0, "version").line == 4
     assert doc.key_span("package", "name").line == 3  # the plain path still names the first entry
+
+
+def test_yaml_merged_keys_are_located_where_the_anchor_writes_them() -> None:
+    from preflight.documents import parse_text
+    from preflight.model import FileKind
+
+    text = "x-env: &env\n  TOKEN: abc\nservices:\n  api:\n    environment:\n      <<: *env\n      LEVEL: info\n"
+    doc = parse_text("docker-compose.yml", FileKind.COMPOSE, text)
+    env = doc.root["services"]["api"]["environment"]
+    assert (doc.value_span(env, "TOKEN").line, doc.value_span(env, "TOKEN").column) == (2, 10)
+    assert doc.key_span(env, "LEVEL").line == 7

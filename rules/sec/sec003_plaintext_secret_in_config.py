@@ -94,7 +94,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from preflight_rules.compose.facts import entries
+from preflight_rules.compose.facts import entries, is_local_only_path
 from preflight_rules.sec.secretvalues import (
     PLACEHOLDER_OPTIONS,
     is_plain_secret,
@@ -123,7 +123,8 @@ RULE = RuleMeta(
     tags=("secrets", "pulumi", "compose", "terraform", "kubernetes", "fly"),
 )
 
-LOCAL_COMPOSE = re.compile(r"(^|[._-])(override|dev|local|test|ci)([._-]|$)")
+# Besides the local-only files every rule knows (compose.facts.is_local_only_path): test and CI stacks.
+THROWAWAY_COMPOSE = re.compile(r"(^|[._-])(test|ci)([._-]|$)")
 
 
 class _Judge:
@@ -179,7 +180,7 @@ def _pulumi_values(doc: YamlDocument, ctx: Context, judge: _Judge, mapping: dict
 
 def _compose(doc: YamlDocument, ctx: Context, judge: _Judge) -> Iterator[Finding]:
     name = doc.path.rpartition("/")[2].lower()
-    if LOCAL_COMPOSE.search(name.rsplit(".", 1)[0]):
+    if is_local_only_path(doc.path) or THROWAWAY_COMPOSE.search(name.rsplit(".", 1)[0]):
         return
     for root in doc.documents:
         services = root.get("services") if isinstance(root, dict) else None

@@ -308,7 +308,7 @@ def _deselections(repo: Repository, base: Any, ctx: Context) -> Iterator[Finding
 
 def _deselect_finding(ctx: Context, span: Span, option: str, ref: str) -> Finding:
     return ctx.finding(span, f"pytest now leaves tests out ({option}), added since {ref}; run the whole suite "
-                             "and fix or delete-with-the-feature what fails")
+                             "and fix what fails")
 
 
 def _is_pytest(words: list[str], i: int) -> bool:

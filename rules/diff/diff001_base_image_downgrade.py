@@ -142,7 +142,7 @@ def _pairs(stages: list[Stage], old: list[Stage]) -> Iterator[tuple[Stage, Stage
             yield stage, match
         else:
             left.append(stage)
-    yield from zip(reversed(left), reversed(old_left))
+    yield from zip(reversed(left), reversed(old_left), strict=False)
 
 
 def _image(doc: DockerfileDocument, stage: Stage) -> str | None:

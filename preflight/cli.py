@@ -65,9 +65,12 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour the output [default: on a terminal, unless NO_COLOR].")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--base", "base", metavar="REF", help="Compare with git revision REF: report what the change brought.")
+@click.option("--all", "show_all", is_flag=True, help="With --base: report every finding, marking the new ones.")
 def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
-          config_path: str | None, color: bool | None, quiet: bool, statistics: bool) -> None:
+          config_path: str | None, color: bool | None, quiet: bool, statistics: bool,
+          base: str | None, show_all: bool) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
@@ -75,6 +78,8 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
     from preflight.report import ReportOptions, render
 
     root, walk = _root_and_paths(paths)
+    if show_all and base is None:
+        _fail("--all needs --base REF")
     try:
         settings = load_settings(config_path or find_config(root))
         if select:
@@ -84,7 +89,7 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
-        result = run_check(root, settings, load_registry(), walk)
+        result = run_check(root, settings, load_registry(), walk, base=base, show_all=show_all)
     except ConfigError as exc:
         _fail(str(exc))
         return

@@ -41,9 +41,11 @@ class CheckResult:
     errors: list[RunError]
     rules: list[Rule]
     stats: Stats = field(default_factory=Stats)
+    base: object | None = None  # a preflight.gitbase.BaseSummary in `--base` mode
 
     def failing(self, level: Severity) -> list[Finding]:
-        return [f for f in self.findings if f.severity >= level]
+        # With `--base --all`, findings the change did not bring are shown but do not fail.
+        return [f for f in self.findings if f.severity >= level and f.new is not False]
 
 
 def _kinds_read(kinds: frozenset[FileKind]) -> frozenset[FileKind]:
@@ -84,7 +86,7 @@ class _Run:
 
 
 def run_check(root: str, settings: Settings, registry: Registry,
-              paths: list[str] | None = None) -> CheckResult:
+              paths: list[str] | None = None, base: str | None = None, show_all: bool = False) -> CheckResult:
     known = registry.ids()
     for where, selectors in (("select", settings.select or []), ("extend-select", settings.extend_select),
                              ("ignore", settings.ignore)):
@@ -111,6 +113,13 @@ def run_check(root: str, settings: Settings, registry: Registry,
     repo = Repository(root, discovery.files)
     run = _Run(root, settings, registry, ids)
     present = {f.kind for f in repo.files}
+    change = None
+    if base is not None:  # `--base REF`: the base revision as repo.base, a filter at the end
+        from preflight import gitbase
+
+        change = gitbase.open_change(root, base, settings, paths)
+        repo.base = gitbase.base_repository(change)
+        present |= {f.kind for f in repo.base.files}  # a rule about deleted files runs too
 
     rules: list[Rule] = []
     for rule_id in ids:
@@ -151,7 +160,11 @@ def run_check(root: str, settings: Settings, registry: Registry,
     for ref in repo.files:
         stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
     findings.sort(key=Finding.sort_key)
-    return CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats)
+    result = CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats)
+    if change is not None:
+        repo.base.close()
+        gitbase.apply(result, change, show_all)
+    return result
 
 
 def _options(rule: Rule, settings: Settings) -> dict[str, object]:

@@ -29,6 +29,8 @@ class Repository:
         self._statements: dict[str, list[Command]] = {}
         self._texts: dict[str, str] = {}  # read to sniff a kind, not yet parsed
         self._facts: dict[Callable[..., Any], Any] = {}
+        # In `--base REF` mode, the same view of the base revision (preflight.gitbase); else None.
+        self.base: Any = None
 
     # -- files and documents ------------------------------------------------------------------
     def files_of(self, *kinds: FileKind) -> list[FileRef]:
@@ -41,7 +43,7 @@ class Repository:
         """The parsed document of ``ref`` (parsed on first request); None if it could not be."""
         if ref.path in self._documents:
             return self._documents[ref.path]
-        text = self._texts.pop(ref.path, None) or read_text(ref.path, ref.abspath)
+        text = self._texts.pop(ref.path, None) or self._read(ref)
         doc: Document | Problem
         if isinstance(text, Problem):
             doc = text
@@ -57,6 +59,9 @@ class Repository:
         self._documents[ref.path] = doc
         return doc
 
+    def _read(self, ref: FileRef) -> str | Problem:
+        return read_text(ref.path, ref.abspath)
+
     def is_kubernetes(self, ref: FileRef) -> bool:
         """Whether a YAML file is a Kubernetes manifest, judged from its first bytes (no parse)."""
         if ref.kind is not FileKind.YAML:
@@ -64,7 +69,7 @@ class Repository:
         loaded = self._documents.get(ref.path)
         if loaded is not None:
             return loaded.kind is FileKind.KUBERNETES
-        text = self._texts.get(ref.path) or read_text(ref.path, ref.abspath)
+        text = self._texts.get(ref.path) or self._read(ref)
         if isinstance(text, Problem):
             return False
         self._texts[ref.path] = text  # kept for document(): read once

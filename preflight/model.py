@@ -94,6 +94,8 @@ class Finding:
     fix: Fix | None = None
     # The rule's name, filled by the engine so reporters need no registry.
     name: str = ""
+    # `--base` mode: whether the change brought it (preflight.gitbase); None outside that mode.
+    new: bool | None = None
 
     @property
     def path(self) -> str:

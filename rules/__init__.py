@@ -17,7 +17,7 @@ from preflight.model import FileKind as K
 # Kinds whose shell commands the engine extracts (see preflight.commands).
 COMMAND_KINDS = (K.WORKFLOW, K.ACTION, K.DOCKERFILE, K.SHELL, K.MAKEFILE)
 
-FAMILIES = ("pf", "tool", "compose", "gha", "dkr", "dep", "tf", "py", "mig", "sec", "ngx", "fly")
+FAMILIES = ("pf", "tool", "compose", "gha", "dkr", "dep", "tf", "py", "mig", "sec", "ngx", "fly", "diff")
 
 BUILTIN: dict[str, tuple[str, tuple[K, ...], bool]] = {}
 for _family in FAMILIES:

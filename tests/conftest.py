@@ -12,10 +12,11 @@ from preflight.registry import load_registry
 REPO = Path(__file__).resolve().parent.parent
 
 
-def check(root: str | os.PathLike, select: list[str] | None = None, **settings: object) -> CheckResult:
-    """Run the engine in-process on ``root`` with the given settings."""
+def check(root: str | os.PathLike, select: list[str] | None = None, base: str | None = None,
+          show_all: bool = False, **settings: object) -> CheckResult:
+    """Run the engine in-process on ``root`` with the given settings (``base``: as `--base`)."""
     options = Settings(select=select, **settings)  # type: ignore[arg-type]
-    return run_check(str(root), options, load_registry(plugins=False))
+    return run_check(str(root), options, load_registry(plugins=False), base=base, show_all=show_all)
 
 
 def located(result: CheckResult) -> list[str]:

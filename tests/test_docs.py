@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, check, write
+from gitrepo import scenario
 from preflight.docs import SECTIONS, render_all
 from preflight.registry import builtin_registry
 
@@ -38,7 +39,10 @@ def _examples(rule, section: str) -> list[tuple[str, str]]:  # noqa: ANN001
     for block in BLOCK.findall(rule.docs[start:end]):
         first, _, rest = block.partition("\n")
         name = first[2:].strip()
-        if first.startswith("# ") and " " not in name and ("." in name or "/" in name or name in ("Dockerfile", "Makefile")):
+        if name.endswith(" (base)"):  # a change rule's example: the file at the base revision
+            name = "base:" + name[:-len(" (base)")].strip()
+        plain = name.removeprefix("base:")
+        if first.startswith("# ") and " " not in name and ("." in plain or "/" in plain or plain in ("Dockerfile", "Makefile")):
             found.append((name, block))
     return found
 
@@ -53,6 +57,15 @@ def test_bad_examples_are_caught_and_good_ones_pass(rule, tmp_path: Path) -> Non
     # Several blocks of one section form one repository (a model and its migration, an app and its
     # alembic.ini): the Example must be caught, the Use instead must pass.
     assert len(dict(bad)) == len(bad) and len(dict(good)) == len(good), f"{rule.id}: two blocks name one file"
-    found = check(write(tmp_path / "bad", dict(bad)), select=[rule.id, "PF001"])
+    found = _check_example(tmp_path / "bad", dict(bad), rule.id)
     assert [f.rule_id for f in found.findings] and {f.rule_id for f in found.findings} == {rule.id}, bad[0][0]
-    assert check(write(tmp_path / "good", dict(good)), select=[rule.id, "PF001"]).findings == [], good[0][0]
+    assert _check_example(tmp_path / "good", dict(good), rule.id).findings == [], good[0][0]
+
+
+def _check_example(root: Path, files: dict[str, str], rule_id: str):  # noqa: ANN202
+    """Blocks named `# <path> (base)` make a change: those files committed first, the others on top."""
+    base = {name[5:]: text for name, text in files.items() if name.startswith("base:")}
+    if not base:
+        return check(write(root, files), select=[rule_id, "PF001"])
+    head = {name: text for name, text in files.items() if not name.startswith("base:")}
+    return check(scenario(root, base, head), select=[rule_id, "PF001"], base="HEAD~1")

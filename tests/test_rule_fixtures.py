@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO, check, located
+from gitrepo import scenario, tree
 
 FIXTURES = REPO / "fixtures"
 RULE_DIRS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
@@ -16,17 +18,26 @@ def expected(rule_id: str) -> list[str]:
     return [f"{line.strip()} {rule_id}" for line in lines if line.strip() and not line.startswith("#")]
 
 
+def run(rule_id: str, case: str, tmp_path: Path):  # noqa: ANN201
+    """Check a fixture; one with ``base/`` and ``head/`` trees is a change (see docs/diff.md)."""
+    root = FIXTURES / rule_id / case
+    if (root / "base").is_dir():
+        repo = scenario(tmp_path / case, tree(root / "base"), tree(root / "head"))
+        return check(repo, select=[rule_id, "PF001", "PF002"], base="HEAD~1")
+    return check(root, select=[rule_id, "PF001", "PF002"])
+
+
 @pytest.mark.parametrize("rule_id", RULE_DIRS)
-def test_bad_cases_give_exactly_the_expected_findings(rule_id: str) -> None:
-    result = check(FIXTURES / rule_id / "bad", select=[rule_id, "PF001", "PF002"])
+def test_bad_cases_give_exactly_the_expected_findings(rule_id: str, tmp_path: Path) -> None:
+    result = run(rule_id, "bad", tmp_path)
     assert located(result) == expected(rule_id)
     for finding in result.findings:  # one line, printable on any console
         assert finding.message.isascii() and "\n" not in finding.message, finding.message
 
 
 @pytest.mark.parametrize("rule_id", RULE_DIRS)
-def test_good_cases_that_look_alike_stay_clean(rule_id: str) -> None:
-    result = check(FIXTURES / rule_id / "good", select=[rule_id, "PF001", "PF002"])
+def test_good_cases_that_look_alike_stay_clean(rule_id: str, tmp_path: Path) -> None:
+    result = run(rule_id, "good", tmp_path)
     assert located(result) == []
 
 

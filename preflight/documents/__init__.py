@@ -71,6 +71,11 @@ def read_text(path: str, abspath: str) -> str | Problem:
             data = handle.read()
     except OSError as exc:
         return Problem(path, f"cannot read file: {exc.strerror or exc}")
+    return text_of(path, data)
+
+
+def text_of(path: str, data: bytes) -> str | Problem:
+    """The text of a file's bytes as :func:`read_text` gives it (also used for git blobs)."""
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:
@@ -106,4 +111,4 @@ def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:
         return Problem(path, f"parser failed: {type(exc).__name__}: {exc}")
 
 
-__all__ = ["Document", "ParseError", "Problem", "PARSERS", "decode", "read_text", "parse_text"]
+__all__ = ["Document", "ParseError", "Problem", "PARSERS", "decode", "read_text", "parse_text", "text_of"]

@@ -24,6 +24,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "end_column": span.end_column if span.end_column is not None else span.column,
         "message": f.message,
     }
+    if f.new is not None:  # `--base` mode: whether the change brought it
+        data["new"] = f.new
     if f.fix is not None:
         data["fix"] = {
             "description": f.fix.description,
@@ -49,4 +51,9 @@ def render(result: CheckResult, options: ReportOptions) -> str:
             "fail_on": str(options.fail_on),
         },
     }
+    if result.base is not None:
+        base = result.base
+        document["summary"]["base"] = {"ref": base.ref, "commit": base.commit,  # type: ignore[attr-defined]
+                                       "files_changed": base.files_changed, "all": base.show_all,
+                                       "not_shown": base.hidden, "old": base.old}
     return json.dumps(document, indent=2) + "\n"

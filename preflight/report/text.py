@@ -18,8 +18,8 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _id(finding: Finding, options: ReportOptions) -> str:
-    text = finding.rule_id + (" [*]" if finding.fix else "")
+def _id(finding: Finding, options: ReportOptions, mark_new: bool = False) -> str:
+    text = finding.rule_id + (" [*]" if finding.fix else "") + (" [new]" if mark_new and finding.new else "")
     return click.style(text, fg=COLOURS[finding.severity], bold=True) if options.color else text
 
 
@@ -27,17 +27,18 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     style = (lambda text, **kw: click.style(text, **kw)) if options.color else (lambda text, **kw: text)
     lines: list[str] = []
     findings = result.findings
+    mark_new = result.base is not None and result.base.show_all  # type: ignore[attr-defined]
     if options.grouped:
         for path, group in groupby(findings, key=lambda f: f.path):
             lines.append(style(printable(path), bold=True, underline=True))
             for f in group:
                 position = f"{f.span.line}:{f.span.column}"
-                lines.append(f"  {style(position, dim=True):<8} {_id(f, options)} {printable(f.message)}")
+                lines.append(f"  {style(position, dim=True):<8} {_id(f, options, mark_new)} {printable(f.message)}")
             lines.append("")
     else:
         for f in findings:
             location = f"{printable(f.path)}:{f.span.line}:{f.span.column}:"
-            lines.append(f"{style(location, bold=True)} {_id(f, options)} {printable(f.message)}")
+            lines.append(f"{style(location, bold=True)} {_id(f, options, mark_new)} {printable(f.message)}")
 
     if options.statistics and findings:
         if lines and lines[-1] != "":
@@ -52,6 +53,10 @@ def render(result: CheckResult, options: ReportOptions) -> str:
         if lines and lines[-1] != "":
             lines.append("")
         lines.append(_summary(result, options, style))
+        if result.base is not None:
+            from preflight.report.textbase import base_line
+
+            lines.append(base_line(result.base))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

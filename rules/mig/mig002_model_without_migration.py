@@ -13,6 +13,12 @@ existed before the first migration (only altered by them), a `create_table` whos
 from a helper, models whose table name is computed (`@declared_attr`), `__table__ = ...`
 reflection, views and models marked `info={"skip_autogenerate": True}`. Test code is not read.
 
+With `preflight check --base REF` it also compares the models with those of the base revision:
+a table or column that is new, a column whose SQL type changed, or a column the models no longer
+declare, in a change that adds no Alembic revision, is reported even where the replay above has
+to stay silent (tables made by raw SQL or helpers). A change that adds a revision is judged by the
+replay alone.
+
 ## Why it matters
 Seed 001, rule 1, "Migrations Are Not Optional": any change to a SQLAlchemy model must come with
 an Alembic migration (`alembic revision --autogenerate`); `init_db.py` scripts and manual SQL on a
@@ -107,9 +113,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.facts import Repository
-from preflight.model import FileKind, Finding, Severity
+from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
-from preflight.sqlmodels import alembic_history, sqlalchemy_models
+from preflight.sqlmodels import AlembicHistory, alembic_history, sqlalchemy_models
 
 RULE = RuleMeta(
     id="MIG002",
@@ -129,6 +135,17 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
     history = repo.fact(alembic_history)
     if not history.migrations:
         return
+    reported: set[Span] = set()
+    for finding in _replayed(repo, history, ctx):
+        reported.add(finding.span)
+        yield finding
+    if repo.base is not None:
+        for finding in _changed_without_migration(repo, history, ctx):
+            if finding.span not in reported:
+                yield finding
+
+
+def _replayed(repo: Repository, history: AlembicHistory, ctx: Context) -> Iterator[Finding]:
     models = repo.fact(sqlalchemy_models)
     for table in models.tables:
         owner = f"model {table.class_name}" if table.class_name else f'Table("{table.name}")'
@@ -150,3 +167,48 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(column.span, f"column `{table.name}.{column.name}` of {owner} is in no migration "
                                                f"(the table is created at {created} and the migrations after it "
                                                "leave the column out); run `alembic revision --autogenerate`")
+
+
+def _changed_without_migration(repo: Repository, history: AlembicHistory, ctx: Context) -> Iterator[Finding]:
+    """`--base REF`: models that changed since the base while the change adds no migration."""
+    base = repo.base
+    old_history = base.fact(alembic_history)
+    if {m.revision for m in history.migrations} - {m.revision for m in old_history.migrations}:
+        return  # the change adds a migration; the replay above judges whether it is complete
+    before = {t.name.lower(): t for t in base.fact(sqlalchemy_models).tables}
+    advice = "; run `alembic revision --autogenerate` and commit the migration with the model change"
+    for table in repo.fact(sqlalchemy_models).tables:
+        owner = f"model {table.class_name}" if table.class_name else f'Table("{table.name}")'
+        old = before.get(table.name.lower())
+        if old is None:
+            yield ctx.finding(table.span, f"table `{table.name}` of {owner} is new since {base.ref} and the "
+                                          f"change adds no Alembic migration{advice}")
+            continue
+        for key, column in table.columns.items():
+            previous = old.columns.get(key)
+            if previous is None:
+                what = "is new"
+            elif _type(previous.type_node) != _type(column.type_node) and column.type_node is not None:
+                what = f"changed type ({_shown(previous.type_node)} -> {_shown(column.type_node)})"
+            else:
+                continue
+            yield ctx.finding(column.span, f"column `{table.name}.{column.name}` of {owner} {what} since {base.ref} "
+                                           f"and the change adds no Alembic migration{advice}")
+        removed = sorted(c.name for k, c in old.columns.items() if k not in table.columns)
+        if removed:
+            names = ", ".join(f"`{n}`" for n in removed)
+            yield ctx.finding(table.span, f"{owner} no longer declares {names} since {base.ref} and the change adds "
+                                          f"no Alembic migration; the column stays in every database{advice}")
+
+
+def _type(node: object) -> str | None:
+    import ast
+
+    return ast.dump(node) if isinstance(node, ast.AST) else None
+
+
+def _shown(node: object) -> str:
+    import ast
+
+    return ast.unparse(node) if isinstance(node, ast.AST) else "none"
+

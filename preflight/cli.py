@@ -65,9 +65,13 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour the output [default: on a terminal, unless NO_COLOR].")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes and report what is left.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print the safe fixes as a unified diff; change no file (exit 1 if there are any).")
 def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
-          config_path: str | None, color: bool | None, quiet: bool, statistics: bool) -> None:
+          config_path: str | None, color: bool | None, quiet: bool, statistics: bool,
+          fix: bool = False, show_diff: bool = False) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
@@ -84,7 +88,13 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
-        result = run_check(root, settings, load_registry(), walk)
+        fixed = None
+        if fix or show_diff:  # --diff wins: nothing is written
+            from preflight.fixes import fix_repository
+            fixed = fix_repository(root, settings, load_registry(), walk, write=not show_diff)
+            if show_diff:
+                sys.exit(_show_diff(fixed))
+        result = fixed.result if fixed else run_check(root, settings, load_registry(), walk)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -103,11 +113,29 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
             handle.write(report)
     else:
         click.echo(report, nl=False, color=options.color)
+    if fixed is not None:
+        for note in fixed.notes:
+            click.echo(f"preflight: warning: {note}", err=True)
+        if not quiet or fixed.fixed_count:
+            click.echo("\n".join(fixed.summary_lines()), err=fmt == "json" or output is not None)
     for error in result.errors:
         click.echo(f"preflight: error: {error.message}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN)
+
+
+def _show_diff(fixed) -> int:  # type: ignore[no-untyped-def]
+    """``check --diff``: the diff on stdout, the count on stderr; 1 if anything would change (like ruff)."""
+    diff = fixed.diff()
+    if diff:
+        click.echo(diff, nl=False)
+    for note in fixed.notes:
+        click.echo(f"preflight: warning: {note}", err=True)
+    click.echo("\n".join(fixed.summary_lines(would=True)), err=True)
+    if fixed.result.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if diff else EXIT_CLEAN
 
 
 @main.command()

@@ -192,7 +192,7 @@ def _reading(files: dict[str, SourceFile]) -> Iterator[None]:
 
 def _fix_key(finding: Finding) -> tuple:
     assert finding.fix is not None
-    return (finding.rule_id, finding.path, finding.message, finding.fix.description,
+    return (finding.rule_id, finding.path, finding.span, finding.message, finding.fix.description,
             tuple((e.span.path, e.replacement) for e in finding.fix.edits))
 
 

@@ -103,7 +103,9 @@ RULE = RuleMeta(
     source='seed 000 "Vault Data on Ephemeral Storage"',
     lesson="A terraform apply that replaced the droplet deleted Vault's data; volumes, databases and "
            "state buckets need lifecycle { prevent_destroy = true }.",
-    symptoms=(),
+    symptoms=("Vault data lost when droplet is destroyed or resized via Terraform",
+              "must be replaced",
+              "forces replacement"),
     options=(*data_options("resource-types", "list of data-holding resource types"),
              *data_options("bucket-types", "list of object storage resource types"),
              *data_options("bucket-words", "list of words naming a state/secret/backup bucket")),

@@ -184,5 +184,39 @@ def explain(rule_id: str) -> None:
     click.echo(rule_page(rule), nl=False)
 
 
+@main.command()
+@click.argument("message")
+@click.option("--check", "check_path", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Also say whether this repository has findings of the matching rules.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True, help="Show at most this many.")
+def why(message: str, check_path: str | None, fmt: str, limit: int) -> None:
+    """Which lessons explain MESSAGE, an error seen in production ('-' reads it from stdin).
+
+    Exit codes: 0 some lesson matches, 1 none does, 2 usage or internal error.
+    """
+    from preflight.config import ConfigError, find_config, load_settings
+    from preflight.registry import load_registry
+    from preflight.why import Index, attach_findings, render_json, render_text
+
+    if message == "-":
+        message = sys.stdin.read()
+    if not message.strip():
+        _fail("give the error message to look up, e.g. preflight why \"KeyError: 'ContainerConfig'\"")
+    registry = load_registry()
+    matches = Index(registry.load_all()).search(message, limit=limit)
+    if check_path is not None:
+        root = os.path.abspath(check_path)
+        try:
+            attach_findings(matches, root, load_settings(find_config(root)), registry)
+        except ConfigError as exc:
+            _fail(str(exc))
+    render = render_json if fmt == "json" else render_text
+    click.echo(render(message, matches, check_path is not None), nl=False)
+    for error in registry.errors:
+        click.echo(f"preflight: error: {error.message}", err=True)
+    sys.exit(EXIT_ERROR if registry.errors else EXIT_CLEAN if matches else EXIT_FINDINGS)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -67,10 +67,13 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
 @click.option("--base", "base", metavar="REF", help="Compare with git revision REF: report what the change brought.")
 @click.option("--all", "show_all", is_flag=True, help="With --base: report every finding, marking the new ones.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes and report what is left.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print the safe fixes as a unified diff; change no file (exit 1 if there are any).")
 def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
           config_path: str | None, color: bool | None, quiet: bool, statistics: bool,
-          base: str | None, show_all: bool) -> None:
+          base: str | None = None, show_all: bool = False, fix: bool = False, show_diff: bool = False) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
@@ -89,7 +92,16 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
-        result = run_check(root, settings, load_registry(), walk, base=base, show_all=show_all)
+        fixed = None
+        if (fix or show_diff) and base:
+            raise ConfigError("--fix and --diff fix the working tree as a whole; they cannot be combined with --base")
+        if fix or show_diff:  # --diff wins: nothing is written
+            from preflight.fixes import fix_repository
+            fixed = fix_repository(root, settings, load_registry(), walk, write=not show_diff)
+            if show_diff:
+                sys.exit(_show_diff(fixed))
+        result = fixed.result if fixed else run_check(root, settings, load_registry(), walk,
+                                                      base=base, show_all=show_all)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -108,11 +120,29 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
             handle.write(report)
     else:
         click.echo(report, nl=False, color=options.color)
+    if fixed is not None:
+        for note in fixed.notes:
+            click.echo(f"preflight: warning: {note}", err=True)
+        if not quiet or fixed.fixed_count:
+            click.echo("\n".join(fixed.summary_lines()), err=fmt == "json" or output is not None)
     for error in result.errors:
         click.echo(f"preflight: error: {error.message}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN)
+
+
+def _show_diff(fixed) -> int:  # type: ignore[no-untyped-def]
+    """``check --diff``: the diff on stdout, the count on stderr; 1 if anything would change (like ruff)."""
+    diff = fixed.diff()
+    if diff:
+        click.echo(diff, nl=False)
+    for note in fixed.notes:
+        click.echo(f"preflight: warning: {note}", err=True)
+    click.echo("\n".join(fixed.summary_lines(would=True)), err=True)
+    if fixed.result.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if diff else EXIT_CLEAN
 
 
 @main.command()
@@ -159,6 +189,40 @@ def explain(rule_id: str) -> None:
         _fail(registry.errors[-1].message)
         return
     click.echo(rule_page(rule), nl=False)
+
+
+@main.command()
+@click.argument("message")
+@click.option("--check", "check_path", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Also say whether this repository has findings of the matching rules.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True, help="Show at most this many.")
+def why(message: str, check_path: str | None, fmt: str, limit: int) -> None:
+    """Which lessons explain MESSAGE, an error seen in production ('-' reads it from stdin).
+
+    Exit codes: 0 some lesson matches, 1 none does, 2 usage or internal error.
+    """
+    from preflight.config import ConfigError, find_config, load_settings
+    from preflight.registry import load_registry
+    from preflight.why import Index, attach_findings, render_json, render_text
+
+    if message == "-":
+        message = sys.stdin.read()
+    if not message.strip():
+        _fail("give the error message to look up, e.g. preflight why \"KeyError: 'ContainerConfig'\"")
+    registry = load_registry()
+    matches = Index(registry.load_all()).search(message, limit=limit)
+    if check_path is not None:
+        root = os.path.abspath(check_path)
+        try:
+            attach_findings(matches, root, load_settings(find_config(root)), registry)
+        except ConfigError as exc:
+            _fail(str(exc))
+    render = render_json if fmt == "json" else render_text
+    click.echo(render(message, matches, check_path is not None), nl=False)
+    for error in registry.errors:
+        click.echo(f"preflight: error: {error.message}", err=True)
+    sys.exit(EXIT_ERROR if registry.errors else EXIT_CLEAN if matches else EXIT_FINDINGS)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -69,8 +69,8 @@ def test_demo_findings_are_exactly_the_planted_ones() -> None:
 def test_statistics_and_quiet() -> None:
     code, out, _ = run("check", str(DEMO), "--statistics", "--quiet", "--no-color")
     assert code == 1
-    assert "    5  DC001    legacy-docker-compose  (4 fixable)" in out
-    assert "    3  TOOL001  unpinned-poetry  (2 fixable)" in out
+    assert "    5  DC001    legacy-docker-compose  (5 fixable)" in out
+    assert "    3  TOOL001  unpinned-poetry  (3 fixable)" in out
     assert "Found" not in out
 
 

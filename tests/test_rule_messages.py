@@ -43,11 +43,13 @@ def test_dc001_fix_replaces_only_the_program_word(tmp_path: Path) -> None:
     assert "KeyError: 'ContainerConfig'" in finding.message
 
 
-def test_dc001_via_a_path_or_a_make_variable_has_no_text_fix(tmp_path: Path) -> None:
+def test_dc001_via_a_path_has_no_fix_and_via_a_make_variable_fixes_the_definition(tmp_path: Path) -> None:
     write(tmp_path, {"deploy.sh": "/usr/local/bin/docker-compose up\n",
                      "Makefile": "DC = docker-compose\nup:\n\t$(DC) up\n"})
-    findings = check(tmp_path, select=["DC001"]).findings
-    assert [(f.path, f.fix) for f in findings] == [("Makefile", None), ("deploy.sh", None)]
+    make, script = check(tmp_path, select=["DC001"]).findings
+    assert (script.path, script.fix) == ("deploy.sh", None)
+    [edit] = make.fix.edits
+    assert (edit.span.line, edit.span.column, edit.span.end_column, edit.replacement) == (1, 6, 20, "docker compose")
 
 
 def test_dc001_in_docs_is_info_and_says_why(tmp_path: Path) -> None:

@@ -35,19 +35,21 @@ docker compose up -d --remove-orphans
 
 ## Fix
 Replace `docker-compose ` with `docker compose ` in every script, recipe and workflow (the fix
-preflight offers does exactly that), install the `docker-compose-plugin` package instead of the
+preflight offers does exactly that, also in the definition of a Make variable such as
+`DC := docker-compose`; it never touches file names such as `docker-compose.yml`), install the `docker-compose-plugin` package instead of the
 v1 binary or PyPI package, and add `docker compose version` to the deploy script so a host
 without the plugin fails at once.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from preflight.commands import Command
 from preflight.documents.base import Document
 from preflight.installs import package_installs
-from preflight.model import Edit, FileKind, Finding, Fix, Severity
+from preflight.model import Edit, FileKind, Finding, Fix, Severity, Span
 from preflight.rule import Context, RuleMeta
 
 RULE = RuleMeta(
@@ -75,6 +77,8 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
         fix = None
         if program.text == "docker-compose" and program.raw == "docker-compose":
             fix = Fix("use `docker compose`", (Edit(program.span, "docker compose"),))
+        elif program.text == "docker-compose":
+            fix = _make_variable_fix(cmd)
         yield ctx.finding(program.span, f"legacy `docker-compose` (Compose v1) is run{where}; it fails on current "
                                         "images with KeyError: 'ContainerConfig'; use `docker compose` (v2)",
                           fix=fix, severity=severity)
@@ -84,6 +88,27 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(package.word.span, f"this installs the legacy docker-compose v1 package{where}; install "
                                                  "the Docker Compose v2 plugin (docker-compose-plugin) and run "
                                                  "`docker compose`", severity=severity)
+
+
+def _make_variable_fix(cmd: Command) -> Fix | None:
+    """`$(DC) up` with `DC := docker-compose`: the fix edits the variable's definition."""
+    from preflight.documents.makefile import MakefileDocument
+
+    doc, program = cmd.doc, cmd.argv[0]
+    reference = re.fullmatch(r"\$[({]([A-Za-z_][A-Za-z0-9_.-]*)[)}]", program.raw)
+    if not isinstance(doc, MakefileDocument) or reference is None:
+        return None
+    variable = doc.variables.get(reference.group(1))
+    if variable is None:
+        return None
+    line = doc.line_text(variable.line)
+    name = re.escape(variable.name)
+    value = re.match(rf"^\s*(?:(?:export|override)\s+)*{name}\s*(?:\?=|:::=|::=|:=|=)\s*docker-compose(?![\w.-])", line)
+    if value is None:
+        return None
+    end = value.end() + 1
+    span = Span(doc.path, variable.line, end - len("docker-compose"), variable.line, end)
+    return Fix(f"use `docker compose` in {variable.name}", (Edit(span, "docker compose"),))
 
 
 def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:

@@ -94,7 +94,8 @@ RULE = RuleMeta(
     source='seed 000 "Vault Data on Ephemeral Storage"; seed 003 ch. 2',
     lesson="Vault kept its data on ephemeral storage and lost every secret when the host was replaced; "
            "mount persistent storage at every stateful service's data directory.",
-    symptoms=(),
+    symptoms=("Vault data lost when the container or host is replaced",
+              "Vault is not initialized"),
     options=data_options("images", "table of stateful images and their data directories"),
     tags=("compose", "data-loss", "volumes"),
 )

@@ -106,6 +106,8 @@ RULE = RuleMeta(
     source="seed 002 anti-pattern 4",
     lesson="Deployment issues are not feature issues: fix the deployment and keep the tests; deleting or "
            "skipping them makes the pipeline green and ships the regression.",
+    symptoms=("collected 0 items", "no tests ran", "SKIPPED [1] unconditional skip",
+              "passed, 12 deselected"),
     tags=("tests", "ci", "needs-base"),
 )
 

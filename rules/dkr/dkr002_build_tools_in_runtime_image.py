@@ -90,6 +90,9 @@ RULE = RuleMeta(
     source='seed 002 "Docker Hardened Images Misunderstood"',
     lesson="Build in a -dev/builder stage and copy the artefacts into a minimal runtime stage; "
            "compilers and headers in the runtime image are attack surface, not a convenience.",
+    symptoms=("E: Unable to locate package gcc",
+              "gcc: command not found",
+              "ortools>=9.8 failed to install in dhi.io/python:3.12"),
     options=data_options("build-packages", "list of build-tool package names and patterns"),
     tags=("docker", "multi-stage", "security"),
 )

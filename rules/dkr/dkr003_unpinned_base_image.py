@@ -65,6 +65,8 @@ RULE = RuleMeta(
     source='seed 000 key theme "Version pinning is critical"',
     lesson="A base image without a tag is whatever :latest was on the day of the build; versions must "
            "be explicit so every build gets the same base.",
+    symptoms=("works locally but the image built in CI behaves differently",
+              "base image changed between builds"),
     tags=("docker", "pinning"),
 )
 

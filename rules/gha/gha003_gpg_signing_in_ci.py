@@ -113,6 +113,9 @@ RULE = RuleMeta(
     source='seed 000 "GPG Signing Causes Git Commands to Hang"',
     lesson="With signing on and no key set up, gpg-agent waits for a passphrase prompt that a CI job "
            "never shows, and `git tag`/`git commit` hang with no output.",
+    symptoms=("git tag or git commit hangs indefinitely with no output",
+              "error: gpg failed to sign the data",
+              "gpg: signing failed: Inappropriate ioctl for device"),
     options=data_options("signing-key-actions", "list of actions that set up a signing key"),
     tags=("github-actions", "git", "gpg", "signing"),
 )

@@ -126,7 +126,8 @@ RULE = RuleMeta(
     source='seed 001 rule 1 "Migrations Are Not Optional"; seed 004 §24',
     lesson="Every model change needs its Alembic migration (alembic revision --autogenerate); a table "
            "made by create_all() or manual SQL exists on one machine and is missing everywhere else.",
-    symptoms=(),
+    symptoms=("psycopg2.errors.UndefinedTable: relation does not exist",
+              "psycopg2.errors.UndefinedColumn: column does not exist"),
     tags=("alembic", "sqlalchemy", "migrations", "database"),
 )
 

@@ -66,7 +66,8 @@ RULE = RuleMeta(
     source="seed 004 §24; seed 001 rule 1",
     lesson="Schema changes piped into psql or fly postgres connect are untracked and irreversible; every "
            "schema change must be a versioned migration.",
-    symptoms=(),
+    symptoms=("Target database is not up to date.",
+              "psycopg2.errors.DuplicateTable: relation already exists"),
     tags=("database", "migrations", "alembic"),
 )
 

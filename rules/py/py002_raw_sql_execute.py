@@ -72,6 +72,12 @@ def health(db: Session = Depends(get_db)):
 Wrap the SQL in `sqlalchemy.text()` and pass values as bind parameters:
 `session.execute(text("SELECT * FROM users WHERE id = :id"), {"id": user_id})`. Use
 `connection.exec_driver_sql(...)` only for driver-specific SQL without user values.
+
+For a constant string, `preflight check --fix` writes the `text(...)` around it and, when the
+module does not import `sqlalchemy.text` yet, adds `from sqlalchemy import text` after its
+imports (an existing `from sqlalchemy import text as t` or `import sqlalchemy as sa` is used as
+`t(...)` or `sa.text(...)`). A string built from values is not fixed: it needs bind parameters,
+which is a change to make by hand.
 """
 
 from __future__ import annotations
@@ -85,6 +91,7 @@ from preflight.pynames import argument
 from preflight.rule import Context, RuleMeta
 from preflight_rules.py.bindings import calls_in_scope
 from preflight_rules.py.sql import Receivers, sqlalchemy_usage, string_of
+from preflight_rules.py.textfix import text_fix
 
 RULE = RuleMeta(
     id="PY002",
@@ -97,6 +104,7 @@ RULE = RuleMeta(
            "an injection hole; wrap SQL in text() and pass values as bind parameters.",
     symptoms=("sqlalchemy.exc.ObjectNotExecutableError: Not an executable object",),
     tags=("python", "sqlalchemy", "sql", "security"),
+    fixable=True,
 )
 
 BUILT = {"f-string": "an f-string", "%": "a string built with %", ".format()": "a string built with .format()",
@@ -130,4 +138,4 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
         else:
             message = ("execute() is given a plain SQL string, which SQLAlchemy 2.x rejects with "
                        "ObjectNotExecutableError; wrap it in sqlalchemy.text()")
-        yield ctx.finding(doc.node_span(sql), message)
+        yield ctx.finding(doc.node_span(sql), message, fix=None if string.built else text_fix(doc, sql))

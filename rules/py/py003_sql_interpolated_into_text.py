@@ -71,6 +71,8 @@ RULE = RuleMeta(
     source='seed 001 rule 4 "No Raw SQL in execute()"',
     lesson="text() protects only values passed as bind parameters; SQL built with f-strings or % is an "
            "injection hole and a new query plan per value.",
+    symptoms=("psycopg2.errors.SyntaxError: syntax error at or near",
+              "SQL injection"),
     tags=("python", "sqlalchemy", "sql", "security"),
 )
 

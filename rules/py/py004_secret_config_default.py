@@ -116,6 +116,8 @@ RULE = RuleMeta(
     source='seed 001 rule 2 "Fail Fast on Missing Configuration"',
     lesson="Critical secrets and connection settings must not fall back to defaults in code; the app "
            "must refuse to start when they are missing.",
+    symptoms=('connection to server at "localhost" (127.0.0.1), port 5432 failed: Connection refused',
+              "jwt.exceptions.InvalidSignatureError: Signature verification failed"),
     options=(*data_options("critical-settings", "list of critical connection setting names"),
              *SECRET_NAME_OPTIONS,
              Option("flag-empty-default", True, "also report an empty-string default")),

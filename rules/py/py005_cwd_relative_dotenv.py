@@ -68,6 +68,8 @@ RULE = RuleMeta(
     source='seed 001 "dotenv Path Resolution"',
     lesson="load_dotenv('.env.bots') resolves against the working directory, not the script; build "
            "the path from Path(__file__) and assert it exists.",
+    symptoms=('load_dotenv(".env.bots") finds no file when launched from the project root',
+              "KeyError: 'DATABASE_URL'"),
     tags=("python", "dotenv", "configuration"),
 )
 

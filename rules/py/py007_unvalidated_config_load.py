@@ -73,6 +73,8 @@ RULE = RuleMeta(
     source="seed 001 rule 6",
     lesson="External configuration loaded without validation fails late and far from its cause; "
            "parse every config file into a pydantic (or similar) model at start-up.",
+    symptoms=("AttributeError: 'NoneType' object has no attribute 'get'",
+              "TypeError: 'NoneType' object is not subscriptable"),
     default_enabled=False,
     tags=("python", "config", "pydantic", "heuristic"),
 )

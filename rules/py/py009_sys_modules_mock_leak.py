@@ -75,6 +75,8 @@ RULE = RuleMeta(
     source='seed 001 "TrackedProvider Pattern" (sys.modules stub pollution)',
     lesson="sys.modules.setdefault(mod, MagicMock()) in a test leaks the mock into every later test; "
            "use patch.dict(sys.modules, ...) and pop the modules imported inside it.",
+    symptoms=("<MagicMock name='mock.",
+              "tests pass alone but fail when run with the whole suite"),
     tags=("python", "tests", "mock"),
 )
 

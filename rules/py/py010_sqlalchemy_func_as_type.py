@@ -80,7 +80,8 @@ RULE = RuleMeta(
     source='seed 001 "SUM(boolean) crash"',
     lesson="sqlalchemy.func makes up a SQL function for any attribute name: func.Integer is not a type "
            "and hasattr(func, ...) is always true; import types from sqlalchemy.",
-    symptoms=(),
+    symptoms=("function sum(boolean) does not exist",
+              "psycopg2.errors.UndefinedFunction: function sum(boolean) does not exist"),
     tags=("sqlalchemy", "python"),
 )
 

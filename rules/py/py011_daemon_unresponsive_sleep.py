@@ -86,6 +86,8 @@ RULE = RuleMeta(
     source='seed 001 "Daemon Signal Handling Pattern"',
     lesson="A daemon sleeping asyncio.sleep(TICK_RATE) ignores SIGTERM until the sleep ends and is "
            "killed mid-transaction; handle SIGTERM and wait on an event with a timeout.",
+    symptoms=("failed to exit within 10 seconds of signal 15 - using the force",
+              "exited with code 137"),
     options=(Option("min-seconds", 5, "a literal sleep of at least this many seconds counts as long"),),
     tags=("python", "daemon", "docker", "shutdown"),
 )

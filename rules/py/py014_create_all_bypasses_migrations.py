@@ -89,7 +89,8 @@ RULE = RuleMeta(
     source='seed 001 rule 1 "Migrations Are Not Optional"',
     lesson="Schema changes go through Alembic migrations; create_all() in application code makes tables "
            "outside the revision history, which then drifts from the real database.",
-    symptoms=(),
+    symptoms=("psycopg2.errors.DuplicateTable: relation already exists",
+              "Target database is not up to date."),
     tags=("sqlalchemy", "alembic", "migrations"),
 )
 

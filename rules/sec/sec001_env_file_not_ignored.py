@@ -80,6 +80,8 @@ RULE = RuleMeta(
     source="seed 001 rule 8",
     lesson="Local credentials live in a .env file listed in .gitignore; a tracked .env is in every "
            "clone and its history, and .gitignore does not apply to files git already tracks.",
+    symptoms=("GH013: Repository rule violations found",
+              "Push cannot contain secrets"),
     options=(*PLACEHOLDER_OPTIONS, *SECRET_NAME_OPTIONS),
     tags=("secrets", "git", "dotenv"),
 )

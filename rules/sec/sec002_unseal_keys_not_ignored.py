@@ -84,6 +84,8 @@ RULE = RuleMeta(
     source="seed 003 ch. 1 (Vault Bootstrapping and Unsealing)",
     lesson="`vault operator init` prints the unseal keys and the root token; store them outside git "
            "(the seed's fix: the init output file goes into .gitignore), never in a tracked file.",
+    symptoms=("Unseal Key 1:",
+              "Initial Root Token:"),
     tags=("vault", "secrets", "git"),
 )
 

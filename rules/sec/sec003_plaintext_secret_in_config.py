@@ -119,6 +119,8 @@ RULE = RuleMeta(
     source="seed 003 ch. 3 (Storage Backend Evolution), ch. 5 (Secret Management Across Vault and Doppler)",
     lesson="Keep only references to secrets in deployment config (Pulumi `secure:`, `${VAR}`, a secret "
            "store); a plaintext value is in every clone and in the history.",
+    symptoms=("GH013: Repository rule violations found",
+              "Push cannot contain secrets"),
     options=(*SECRET_NAME_OPTIONS, *PLACEHOLDER_OPTIONS),
     tags=("secrets", "pulumi", "compose", "terraform", "kubernetes", "fly"),
 )

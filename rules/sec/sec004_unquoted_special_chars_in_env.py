@@ -63,6 +63,8 @@ RULE = RuleMeta(
     source='seed 001 "Shell Expansion Hazard"',
     lesson="Never put `!`, `$` or backticks in .env values without strict (single) quoting: shells and "
            "env-file readers expand them differently, so the secret differs between tools.",
+    symptoms=("bash: !: event not found",
+              "password authentication failed for user"),
     tags=("dotenv", "shell", "secrets"),
 )
 

@@ -57,6 +57,8 @@ RULE = RuleMeta(
     source='seed 001 "dotenv Path Resolution" (Bonus)',
     lesson="Strip `export` prefixes from .env files: python-dotenv may accept them, but behaviour varies "
            "across versions and other tools that read these files do not.",
+    symptoms=("poorly formatted environment: variable 'export DATABASE_URL' contains whitespaces",
+              "Ignoring invalid environment assignment 'export DATABASE_URL'"),
     tags=("dotenv", "compose", "systemd"),
     fixable=True,
 )

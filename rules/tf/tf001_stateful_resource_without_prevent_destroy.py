@@ -65,6 +65,11 @@ change first. Also turn on the provider's deletion protection where there is one
 (`deletion_protection = true`) and keep backups: `prevent_destroy` does not stop a deletion made
 outside Terraform.
 
+`preflight check --fix` adds `prevent_destroy = true` where it is missing: into the resource's
+`lifecycle` block when it has one, else as a new `lifecycle` block before the resource's closing
+brace, indented like the block's body. It leaves alone a `prevent_destroy` that is written
+(`false`, or a reference): that was someone's choice, to be changed by hand.
+
 The lists are data (`rules/data/stateful_resources.toml`); replace or extend them:
 
 ```toml
@@ -83,8 +88,8 @@ from typing import Any
 
 from preflight.data import data_options, load_data, merged
 from preflight.documents.base import Document
-from preflight.documents.hcl import HclDocument
-from preflight.model import FileKind, Finding, Severity
+from preflight.documents.hcl import Block, HclDocument
+from preflight.model import Edit, FileKind, Finding, Fix, Severity, Span
 from preflight.rule import Context, RuleMeta
 from preflight_rules.tf.facts import (Module, Resource, is_false, is_true, nested_blocks, terraform_modules,
                                       tokens)
@@ -98,11 +103,14 @@ RULE = RuleMeta(
     source='seed 000 "Vault Data on Ephemeral Storage"',
     lesson="A terraform apply that replaced the droplet deleted Vault's data; volumes, databases and "
            "state buckets need lifecycle { prevent_destroy = true }.",
-    symptoms=(),
+    symptoms=("Vault data lost when droplet is destroyed or resized via Terraform",
+              "must be replaced",
+              "forces replacement"),
     options=(*data_options("resource-types", "list of data-holding resource types"),
              *data_options("bucket-types", "list of object storage resource types"),
              *data_options("bucket-words", "list of words naming a state/secret/backup bucket")),
     tags=("terraform", "data-loss", "lifecycle"),
+    fixable=True,
 )
 
 BUCKET_NAME_ATTRIBUTES = ("bucket", "name", "bucket_prefix")
@@ -140,7 +148,57 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
         if problem is not None:
             yield ctx.finding(resource.span, f"{resource.address} {what} but {problem}; a replacing or "
                                              "destroying apply deletes the data: add `lifecycle { "
-                                             "prevent_destroy = true }`")
+                                             "prevent_destroy = true }`", fix=_fix(doc, resource.block))
+
+
+def _indent(text: str) -> str:
+    return text[:len(text) - len(text.lstrip())]
+
+
+def _body_indent(doc: HclDocument, first: int, last: int, outer: str) -> str:
+    """The indentation of the first non-blank line between ``first`` and ``last`` (exclusive)."""
+    for number in range(first + 1, last):
+        text = doc.line_text(number)
+        if text.strip() and not text.lstrip().startswith(("#", "//")):
+            inner = _indent(text)
+            if len(inner) > len(outer) and inner.startswith(outer):
+                return inner
+            break
+    return outer + "  "
+
+
+def _fix(doc: HclDocument, block: Block) -> Fix | None:
+    """Add `prevent_destroy = true`: into the resource's one `lifecycle` block, or a new one.
+
+    Only when the braces that close the block stand alone on their lines, and never where
+    prevent_destroy is written (false or a reference: a choice someone made, not an omission).
+    """
+    body = block.body
+    if "dynamic" in body or "prevent_destroy" in str(body.get("lifecycle", "")):
+        return None
+    lifecycles = body.get("lifecycle")
+    closing = doc.line_text(block.end_line)
+    if block.end_line <= block.line or closing.strip() != "}":
+        return None
+    outer = _indent(doc.line_text(block.line))
+    inner = _body_indent(doc, block.line, block.end_line, outer)
+    if lifecycles is None:
+        before = doc.line_text(block.end_line - 1)
+        gap = "\n" if block.end_line - 1 > block.line and before.strip() else ""
+        unit = inner[len(outer):] or "  "
+        text = f"{gap}{inner}lifecycle {{\n{inner}{unit}prevent_destroy = true\n{inner}}}\n"
+        return Fix("add lifecycle { prevent_destroy = true }",
+                   (Edit(Span(doc.path, block.end_line, 1, block.end_line, 1), text),))
+    if not (isinstance(lifecycles, list) and len(lifecycles) == 1 and isinstance(lifecycles[0], dict)):
+        return None
+    start, end = lifecycles[0].get("__start_line__"), lifecycles[0].get("__end_line__")
+    if not isinstance(start, int) or not isinstance(end, int) or end <= start or \
+            doc.line_text(end).strip() != "}" or not doc.line_text(start).strip().startswith("lifecycle"):
+        return None
+    own = _indent(doc.line_text(start))
+    text = f"{_body_indent(doc, start, end, own)}prevent_destroy = true\n"
+    return Fix("add prevent_destroy = true to the lifecycle block",
+               (Edit(Span(doc.path, end, 1, end, 1), text),))
 
 
 def _names_state_bucket(resource: Resource, module: Module, words: set[str]) -> bool:

@@ -121,7 +121,8 @@ RULE = RuleMeta(
     source='seed 000 "Vault Data on Ephemeral Storage"',
     lesson="Vault kept its data on the droplet's own disk and a terraform apply that replaced the "
            "droplet deleted every secret; stateful services need an attached persistent volume.",
-    symptoms=(),
+    symptoms=("Vault data lost when droplet is destroyed or resized via Terraform",
+              "forces replacement"),
     options=(*data_options("stateful-services", "list of stateful service words"),
              *data_options("compute-types", "table of compute resource types and their boot-script attributes")),
     tags=("terraform", "data-loss", "cloud-init"),

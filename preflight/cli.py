@@ -84,7 +84,7 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
-        result = run_check(root, settings, load_registry(), walk)
+        result = run_check(root, settings, load_registry(root=root, settings=settings), walk)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -114,9 +114,9 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(fmt: str) -> None:
     """List every registered rule: id, name, severity and summary (`--format json` adds kinds, source)."""
-    from preflight.registry import load_registry
+    from preflight.declarative.cli import project_registry
 
-    registry = load_registry()
+    registry = project_registry()
     loaded = registry.load_all()
     if fmt == "json":
         click.echo(json.dumps([{
@@ -138,10 +138,10 @@ def rules(fmt: str) -> None:
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """Print the docs page of RULE_ID: what it catches, why, examples and the fix."""
+    from preflight.declarative.cli import project_registry
     from preflight.docs import rule_page
-    from preflight.registry import load_registry
 
-    registry = load_registry()
+    registry = project_registry()
     wanted = rule_id.strip().upper()
     match = next((i for i in registry.ids() if i == wanted), None)
     if match is None:  # also accept the rule's name
@@ -155,6 +155,11 @@ def explain(rule_id: str) -> None:
         return
     click.echo(rule_page(rule), nl=False)
 
+
+from preflight.declarative.cli import new_rule, test_rules  # noqa: E402  (team rules: preflight/declarative/)
+
+main.add_command(new_rule)
+main.add_command(test_rules)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

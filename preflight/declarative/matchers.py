@@ -428,13 +428,14 @@ class CallMatcher(Matcher):
         from preflight.pynames import names_of
 
         names = names_of(doc)  # type: ignore[arg-type]
+        classes = _module_classes(doc.tree)  # type: ignore[attr-defined]
         calls = [n for n in doc.walk() if isinstance(n, ast.Call)]  # type: ignore[attr-defined]
         calls.sort(key=lambda n: (n.lineno, n.col_offset))
         for call in calls:
             name = names.qualname(call.func)
             if not _glob(self.callees, name):
                 continue
-            if all(_argument_holds(call, c, names) for c in self.conditions):
+            if all(_argument_holds(call, c, names, classes) for c in self.conditions):
                 yield ctx.finding(doc.node_span(call), self.say(name or ""))  # type: ignore[attr-defined]
 
 
@@ -490,7 +491,7 @@ def _kind_of(node: ast.expr) -> set[str]:
     return kinds
 
 
-def _argument_holds(call: ast.Call, condition: dict[str, Any], names: Any) -> bool:
+def _argument_holds(call: ast.Call, condition: dict[str, Any], names: Any, classes: dict[str, ast.ClassDef]) -> bool:
     arg, certain = _find_argument(call, condition.get("name"), condition.get("position"))
     if condition.get("present") is False:
         return arg is None and certain
@@ -508,12 +509,27 @@ def _argument_holds(call: ast.Call, condition: dict[str, Any], names: Any) -> bo
     if "not-regex" in condition and isinstance(literal, str) and re.search(condition["not-regex"], literal):
         return False
     target = arg.func if isinstance(arg, ast.Call) else arg
-    resolved = names.qualname(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
-    if "resolves-to" in condition and not _glob(_list(condition["resolves-to"]), resolved):
+    resolved = _resolved(target, names, classes) if isinstance(target, (ast.Name, ast.Attribute)) else []
+    if "resolves-to" in condition and not any(_glob(_list(condition["resolves-to"]), r) for r in resolved):
         return False
-    if "not-resolves-to" in condition and _glob(_list(condition["not-resolves-to"]), resolved):
+    if "not-resolves-to" in condition and any(_glob(_list(condition["not-resolves-to"]), r) for r in resolved):
         return False
     return True
+
+
+def _resolved(node: ast.expr, names: Any, classes: dict[str, ast.ClassDef], depth: int = 0) -> list[str]:
+    """The dotted name ``node`` refers to; for a class of this module, the names of its bases too
+    (``class BotLoader(yaml.Loader)`` resolves to ``yaml.Loader``)."""
+    name = names.qualname(node)
+    if name is not None:
+        return [name]
+    if isinstance(node, ast.Name) and node.id in classes and depth < 10:
+        return [r for base in classes[node.id].bases for r in _resolved(base, names, classes, depth + 1)]
+    return []
+
+
+def _module_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
+    return {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
 
 
 # -- regular expressions over lines -----------------------------------------------------------------

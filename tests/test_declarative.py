@@ -45,8 +45,8 @@ def _rule(tmp_path: Path, text: str, files: dict[str, str]) -> Path:
 REEXPRESSED = sorted(p.stem.upper() for p in DATA.glob("*.yml"))
 
 
-def test_at_least_four_builtin_rules_are_reexpressed() -> None:
-    assert REEXPRESSED == ["DC001", "FLY002", "PY006", "SEC005"]
+def test_at_least_five_builtin_rules_are_reexpressed() -> None:
+    assert REEXPRESSED == ["DC001", "FLY002", "PY006", "SEC005", "TOOL001"]
 
 
 @pytest.mark.parametrize("builtin", REEXPRESSED)
@@ -123,6 +123,12 @@ def test_rules_dir_from_the_config_is_relative_to_it(tmp_path: Path) -> None:
      "rule.yml:1: rule id 'DC999' uses the prefix DC, reserved for built-in rules"),
     ("id: X-002\nname: ok\nseverity: error\nsummary: s\nmatch:\n  - command: {program: x}\n    kind: [shell]\n",
      "rule.yml:7: unknown key 'kind' in the command matcher"),
+    ("id: X-002\nname: ok\nseverity: error\nsummary: s\nmatch:\n  - command:\n      program: python\n"
+     "      piped-from: {args: x}\n",
+     "rule.yml:8: 'piped-from' needs 'program' (a program name or a list of them)"),
+    ("id: X-002\nname: ok\nseverity: error\nsummary: s\nmatch:\n  - command:\n      program: python\n"
+     "      piped-from: {program: curl, unless-env: [X]}\n",
+     "rule.yml:8: unknown key 'unless-env' in 'piped-from'"),
     ("id: X-002\nname: ok\nseverity: error\nsummary: s\nmatch:\n  - regex: {pattern: '(unclosed'}\n    kinds: [shell]\n",
      "rule.yml:6: 'pattern' is not a valid regular expression"),
     ("id: X-002\nname: ok\nseverity: error\nsummary: s\nmatch:\n  - call: {callee: x}\n    kinds: [shell]\n",
@@ -175,6 +181,31 @@ match:
                   "ENV PIP_REQUIRE_HASHES=1\nRUN pip install -r requirements.txt\n")
     _rule(tmp_path, rule, {"Dockerfile": dockerfile, "install.sh": "pip install flask\n"})
     assert _check(tmp_path, ["X-"]) == ["Dockerfile:2:5 X-010"]
+
+
+def test_command_matcher_piped_from(tmp_path: Path) -> None:
+    rule = """\
+id: X-012
+name: unpinned-installer
+severity: warning
+summary: an installer script is piped into python without --version
+match:
+  - command:
+      program: [python, python3]
+      without-flags: [--version]
+      piped-from:
+        program: [curl, wget]
+        args: 'install\\.example\\.org'
+    kinds: [shell]
+"""
+    script = ("curl -sSL https://install.example.org | python3 -\n"
+              "curl -sSL https://install.example.org | python3 - --version 1.2\n"
+              "curl -sSL https://other.example.org | python3 -\n"
+              "cat local.py | python -\n"
+              "python3 -\n"
+              "wget -qO- https://install.example.org |\n  python -\n")
+    _rule(tmp_path, rule, {"install.sh": script})
+    assert _check(tmp_path, ["X-"]) == ["install.sh:1:41 X-012", "install.sh:7:3 X-012"]
 
 
 def test_key_matcher_yaml_value_tests_and_where(tmp_path: Path) -> None:

@@ -84,6 +84,29 @@ class CommandMatcher(Matcher):
     def __init__(self, spec: MatcherSpec, default_message: str) -> None:
         super().__init__(spec, default_message)
         body = self.body
+        self.test = _CommandTest(body)
+        self.unless_env = _list(body.get("unless-env"))
+        self.counterexamples = bool(body.get("include-counterexamples", False))
+        piped = body.get("piped-from")
+        self.piped_from = _CommandTest(piped) if piped is not None else None
+
+    def check_command(self, cmd: Command, ctx: Context) -> Iterator[Finding]:
+        if not self.applies(cmd.path, cmd.kind) or (cmd.counterexample and not self.counterexamples):
+            return
+        at = self.test.match(cmd)
+        if at is None:
+            return
+        if any(cmd.is_set(name) for name in self.unless_env):
+            return
+        if self.piped_from is not None and (cmd.pipe_from is None or self.piped_from.match(cmd.pipe_from) is None):
+            return
+        yield ctx.finding(at.span, self.say(at.text))
+
+
+class _CommandTest:
+    """What one command must look like: program, subcommand, flags and arguments."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
         self.programs = [p for p in _list(body.get("program"))]
         self.subcommand = [w.split("|") for s in _list(body.get("subcommand")) for w in s.split()]
         self.value_flags = set(_list(body.get("value-flags")))
@@ -91,41 +114,32 @@ class CommandMatcher(Matcher):
         self.without_flags = _list(body.get("without-flags"))
         self.args = [re.compile(p) for p in _list(body.get("args"))]
         self.without_args = [re.compile(p) for p in _list(body.get("without-args"))]
-        self.unless_env = _list(body.get("unless-env"))
-        self.counterexamples = bool(body.get("include-counterexamples", False))
 
-    def check_command(self, cmd: Command, ctx: Context) -> Iterator[Finding]:
-        if not self.applies(cmd.path, cmd.kind) or (cmd.counterexample and not self.counterexamples):
-            return
+    def match(self, cmd: Command) -> Any:
+        """The word a finding points at (the program, or the first matching argument), or None."""
         if not _glob(self.programs, cmd.program_name):
-            return
+            return None
         words = cmd.argv[1:]
         positional = _positional(words, self.value_flags)
         if self.subcommand:
             if len(positional) < len(self.subcommand):
-                return
+                return None
             if not all(_glob(choices, positional[i].text) for i, choices in enumerate(self.subcommand)):
-                return
+                return None
         rest = list(words)
         if self.subcommand:  # arguments after the subcommand words
             last = positional[len(self.subcommand) - 1]
             rest = rest[next(i for i, w in enumerate(rest) if w is last) + 1:]
         texts = [w.text for w in words]
         if self.flags and not any(_has_flag(texts, f) for f in self.flags):
-            return
+            return None
         if any(_has_flag(texts, f) for f in self.without_flags):
-            return
-        if any(cmd.is_set(name) for name in self.unless_env):
-            return
+            return None
         if any(p.search(w.text) for p in self.without_args for w in rest):
-            return
-        at = cmd.argv[0]
+            return None
         if self.args:
-            hits = [w for w in rest if any(p.search(w.text) for p in self.args)]
-            if not hits:
-                return
-            at = hits[0]
-        yield ctx.finding(at.span, self.say(at.text))
+            return next((w for w in rest if any(p.search(w.text) for p in self.args)), None)
+        return cmd.argv[0]
 
 
 def _positional(words: tuple[Any, ...] | list[Any], value_flags: set[str]) -> list[Any]:

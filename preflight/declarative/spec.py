@@ -23,7 +23,8 @@ RULE_KEYS = {"id", "name", "severity", "summary", "lesson", "source", "symptoms"
 SCOPE_KEYS = {"kinds", "paths", "exclude-paths", "message"}
 VALUE_TESTS = {"equals", "not-equals", "regex", "not-regex", "gt", "ge", "lt", "le", "version"}
 COMMAND_KEYS = {"program", "subcommand", "value-flags", "flags", "without-flags", "args", "without-args",
-                "unless-env", "include-counterexamples"}
+                "unless-env", "include-counterexamples", "piped-from"}
+PIPED_KEYS = {"program", "subcommand", "value-flags", "flags", "without-flags", "args", "without-args"}
 KEY_KEYS = {"path", "where", "missing", "require"} | VALUE_TESTS
 CALL_KEYS = {"callee", "args"}
 ARG_KEYS = {"name", "position", "present", "kind", "equals", "regex", "not-regex", "resolves-to",
@@ -264,14 +265,24 @@ def _matcher(reader: _Reader, node: Any, line: int) -> MatcherSpec:
 
 def _command(reader: _Reader, body: dict[str, Any], line: int) -> None:
     reader.known(body, COMMAND_KEYS, "the command matcher")
+    _command_test(reader, body, line, "a command matcher")
+    reader.strings(body, "unless-env")
+    if not isinstance(body.get("include-counterexamples", False), bool):
+        raise reader.fail(_line(body, "include-counterexamples"), "'include-counterexamples' must be true or false")
+    if "piped-from" in body:
+        piped_line = _line(body, "piped-from", line)
+        piped = reader.mapping(body["piped-from"], "'piped-from'", piped_line)
+        reader.known(piped, PIPED_KEYS, "'piped-from'")
+        _command_test(reader, piped, piped_line, "'piped-from'")
+
+
+def _command_test(reader: _Reader, body: dict[str, Any], line: int, what: str) -> None:
     if not reader.strings(body, "program"):
-        raise reader.fail(line, "a command matcher needs 'program' (a program name or a list of them)")
-    for key in ("subcommand", "value-flags", "flags", "without-flags", "unless-env"):
+        raise reader.fail(line, f"{what} needs 'program' (a program name or a list of them)")
+    for key in ("subcommand", "value-flags", "flags", "without-flags"):
         reader.strings(body, key)
     for key in ("args", "without-args"):
         reader.regex(body, key)
-    if not isinstance(body.get("include-counterexamples", False), bool):
-        raise reader.fail(_line(body, "include-counterexamples"), "'include-counterexamples' must be true or false")
 
 
 def _path(reader: _Reader, node: dict[str, Any], key: str, line: int, required: bool = True) -> None:

@@ -97,11 +97,12 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
             raise ConfigError("--fix and --diff fix the working tree as a whole; they cannot be combined with --base")
         if fix or show_diff:  # --diff wins: nothing is written
             from preflight.fixes import fix_repository
-            fixed = fix_repository(root, settings, load_registry(), walk, write=not show_diff)
+            fixed = fix_repository(root, settings, load_registry(root=root, settings=settings), walk,
+                                   write=not show_diff)
             if show_diff:
                 sys.exit(_show_diff(fixed))
-        result = fixed.result if fixed else run_check(root, settings, load_registry(), walk,
-                                                      base=base, show_all=show_all)
+        result = fixed.result if fixed else run_check(root, settings, load_registry(root=root, settings=settings),
+                                                      walk, base=base, show_all=show_all)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -149,9 +150,9 @@ def _show_diff(fixed) -> int:  # type: ignore[no-untyped-def]
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(fmt: str) -> None:
     """List every registered rule: id, name, severity and summary (`--format json` adds kinds, source)."""
-    from preflight.registry import load_registry
+    from preflight.declarative.cli import project_registry
 
-    registry = load_registry()
+    registry = project_registry()
     loaded = registry.load_all()
     if fmt == "json":
         click.echo(json.dumps([{
@@ -173,10 +174,10 @@ def rules(fmt: str) -> None:
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """Print the docs page of RULE_ID: what it catches, why, examples and the fix."""
+    from preflight.declarative.cli import project_registry
     from preflight.docs import rule_page
-    from preflight.registry import load_registry
 
-    registry = load_registry()
+    registry = project_registry()
     wanted = rule_id.strip().upper()
     match = next((i for i in registry.ids() if i == wanted), None)
     if match is None:  # also accept the rule's name
@@ -210,12 +211,17 @@ def why(message: str, check_path: str | None, fmt: str, limit: int) -> None:
         message = sys.stdin.read()
     if not message.strip():
         _fail("give the error message to look up, e.g. preflight why \"KeyError: 'ContainerConfig'\"")
-    registry = load_registry()
+    root = os.path.abspath(check_path or ".")
+    try:
+        settings = load_settings(find_config(root))
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    registry = load_registry(root=root, settings=settings)  # the project's own rules have symptoms too
     matches = Index(registry.load_all()).search(message, limit=limit)
     if check_path is not None:
-        root = os.path.abspath(check_path)
         try:
-            attach_findings(matches, root, load_settings(find_config(root)), registry)
+            attach_findings(matches, root, settings, registry)
         except ConfigError as exc:
             _fail(str(exc))
     render = render_json if fmt == "json" else render_text
@@ -224,6 +230,11 @@ def why(message: str, check_path: str | None, fmt: str, limit: int) -> None:
         click.echo(f"preflight: error: {error.message}", err=True)
     sys.exit(EXIT_ERROR if registry.errors else EXIT_CLEAN if matches else EXIT_FINDINGS)
 
+
+from preflight.declarative.cli import new_rule, test_rules  # noqa: E402  (team rules: preflight/declarative/)
+
+main.add_command(new_rule)
+main.add_command(test_rules)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

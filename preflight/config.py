@@ -31,6 +31,7 @@ class Settings:
     respect_gitignore: bool = True
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-rule options
+    rules_dir: str | None = None  # declarative rules, relative to the config file (default .preflight/rules)
     source: str | None = None  # the file these settings came from
 
 
@@ -136,6 +137,10 @@ def from_mapping(data: dict[str, Any], where: str) -> Settings:
             settings.respect_gitignore = value
         elif key == "max-file-size":
             settings.max_file_size = _size(value, where)
+        elif key == "rules-dir":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: 'rules-dir' must be a directory path (relative to the config file)")
+            settings.rules_dir = value.strip()
         elif key == "rules":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 raise ConfigError(f"{where}: 'rules' must be a table of [rules.<ID>] tables")

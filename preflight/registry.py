@@ -11,9 +11,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from preflight.model import FileKind, RunError
 from preflight.rule import Rule, RuleDefinitionError, rule_from_module
+
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.config import Settings
 
 ENTRY_POINT_GROUP = "preflight.rules"
 
@@ -81,10 +85,16 @@ def builtin_registry() -> Registry:
     return registry
 
 
-def load_registry(plugins: bool = True) -> Registry:
+def load_registry(plugins: bool = True, root: str | None = None, settings: Settings | None = None) -> Registry:
+    """Built-in rules, plugins and, given the scanned ``root``, the project's declarative rules
+    (a function of ``root`` and ``settings`` only; see :mod:`preflight.declarative`)."""
     registry = builtin_registry()
     if plugins:
         _add_entry_points(registry)
+    if root is not None:
+        from preflight.declarative import add_declarative_rules
+
+        add_declarative_rules(registry, root, settings)
     return registry
 
 

@@ -1,0 +1,1 @@
+"""ACME's preflight rules: an example plugin (see docs/plugins.md)."""

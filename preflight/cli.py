@@ -52,8 +52,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default=None,
+              help="Output format [default: github when GITHUB_ACTIONS=true, else text].")
 @click.option("--select", multiple=True, metavar="IDS", help="Run only these rules (ids or prefixes, comma-separated).")
 @click.option("--extend-select", multiple=True, metavar="IDS", help="Run these rules in addition (e.g. off-by-default ones).")
 @click.option("--ignore", multiple=True, metavar="IDS", help="Do not run these rules (ids or prefixes).")
@@ -65,16 +65,35 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour the output [default: on a terminal, unless NO_COLOR].")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
-def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only); errors still exit 2.")
+@click.option("--no-inline-ignores", is_flag=True, help="Suppression comments count for nothing.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only findings not recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE and exit 0.")
+@click.option("--changed-files", is_flag=True,
+              help="PATHS are changed files (pre-commit): check the whole project, report only for them.")
+def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
-          config_path: str | None, color: bool | None, quiet: bool, statistics: bool) -> None:
+          config_path: str | None, color: bool | None, quiet: bool, statistics: bool, exit_zero: bool,
+          no_inline_ignores: bool, baseline_path: str | None, write_baseline: str | None,
+          changed_files: bool) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
     from preflight.registry import load_registry
     from preflight.report import ReportOptions, render
 
-    root, walk = _root_and_paths(paths)
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    changed: set[str] | None = None
+    if changed_files:
+        from preflight.changed import project_root, relative_paths
+
+        root, walk = project_root(os.getcwd()), None
+        changed = relative_paths(root, list(paths))
+    else:
+        root, walk = _root_and_paths(paths)
     try:
         settings = load_settings(config_path or find_config(root))
         if select:
@@ -84,7 +103,21 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
+        if no_inline_ignores:
+            settings.inline_ignores = False
         result = run_check(root, settings, load_registry(), walk)
+        if write_baseline or baseline_path:
+            from preflight.baseline import apply_baseline, load_baseline, write_baseline as write
+
+            if write_baseline:
+                count = write(write_baseline, result)
+                click.echo(f"preflight: wrote {count} findings to baseline {write_baseline}", err=True)
+                sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+            result = apply_baseline(result, load_baseline(baseline_path))  # type: ignore[arg-type]
+        if changed is not None:
+            from preflight.changed import only_changed
+
+            result = only_changed(result, changed)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -103,11 +136,17 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
             handle.write(report)
     else:
         click.echo(report, nl=False, color=options.color)
+    if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from preflight.report.github import append_step_summary
+
+        problem = append_step_summary(os.environ["GITHUB_STEP_SUMMARY"], result)
+        if problem:
+            click.echo(f"preflight: warning: {problem}", err=True)
     for error in result.errors:
         click.echo(f"preflight: error: {error.message}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) and not exit_zero else EXIT_CLEAN)
 
 
 @main.command()

@@ -41,6 +41,8 @@ class CheckResult:
     errors: list[RunError]
     rules: list[Rule]
     stats: Stats = field(default_factory=Stats)
+    # The decoded text of each file a finding points into (for fingerprints; see preflight.fingerprint).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def failing(self, level: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity >= level]
@@ -151,7 +153,8 @@ def run_check(root: str, settings: Settings, registry: Registry,
     for ref in repo.files:
         stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
     findings.sort(key=Finding.sort_key)
-    return CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats)
+    sources = {path: doc.text for path in {f.path for f in findings} if (doc := repo.loaded(path)) is not None}
+    return CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats, sources)
 
 
 def _options(rule: Rule, settings: Settings) -> dict[str, object]:
@@ -213,7 +216,7 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
             suppressed += 1
             continue
         if finding.path not in comments:
-            doc = repo.loaded(finding.path)
+            doc = repo.loaded(finding.path) if run.settings.inline_ignores else None
             comments[finding.path] = _suppressions(doc) if doc is not None else []
         suppression = suppressing(comments[finding.path], finding.rule_id, finding.span.line)
         if suppression is not None:
@@ -222,7 +225,7 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
             continue
         kept.append(finding)
 
-    if UNUSED_SUPPRESSION in run.ids:
+    if UNUSED_SUPPRESSION in run.ids and run.settings.inline_ignores:
         for doc in _loaded(repo):
             found = comments.get(doc.path)
             if found is None:

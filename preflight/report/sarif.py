@@ -6,7 +6,7 @@ code points and ``endColumn`` is exclusive, as in preflight's own spans. ``PF001
 could not be checked) and ``PF002`` (a rule that failed) are tool execution notifications, not
 results: they say what preflight could not check, not what is wrong with the code.
 
-Security rules (tagged ``security`` or ``secrets``, or of the SEC family) carry
+Security rules (tagged ``security`` or ``secrets``) carry
 ``security-severity`` so GitHub ranks their alerts: error 8.0 (high), warning 5.5 (medium),
 info 2.0 (low).
 """
@@ -35,7 +35,7 @@ SECURITY_TAGS = frozenset({"security", "secrets"})
 
 
 def is_security_rule(rule: Rule) -> bool:
-    return rule.id.startswith("SEC") or bool(SECURITY_TAGS & set(rule.meta.tags))
+    return bool(SECURITY_TAGS & set(rule.meta.tags))
 
 
 def rules_by_id(result: CheckResult) -> tuple[dict[str, Rule], dict[str, str]]:

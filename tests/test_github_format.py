@@ -71,7 +71,7 @@ def test_columns_only_on_one_line() -> None:
 
 
 def test_most_severe_first_limited_per_level_then_one_notice() -> None:
-    findings = [Finding("R%03d" % n, Span("f.sh", n), f"m{n}", severity, name="n")
+    findings = [Finding(f"R{n:03d}", Span("f.sh", n), f"m{n}", severity, name="n")
                 for n, severity in enumerate([Severity.INFO] * 12 + [Severity.WARNING] * 3 + [Severity.ERROR] * 11, 1)]
     lines = render(result(*findings), ReportOptions()).splitlines()
     commands = [parse(line)[0] for line in lines[:-1]]

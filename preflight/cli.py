@@ -53,7 +53,7 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default=None,
-              help="Output format [default: github when GITHUB_ACTIONS=true, else text].")
+              help="Output format [default: github when GITHUB_ACTIONS=true and no --output, else text].")
 @click.option("--select", multiple=True, metavar="IDS", help="Run only these rules (ids or prefixes, comma-separated).")
 @click.option("--extend-select", multiple=True, metavar="IDS", help="Run these rules in addition (e.g. off-by-default ones).")
 @click.option("--ignore", multiple=True, metavar="IDS", help="Do not run these rules (ids or prefixes).")
@@ -85,7 +85,7 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], exte
     from preflight.report import ReportOptions, render
 
     if fmt is None:
-        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" and not output else "text"
     changed: set[str] | None = None
     if changed_files:
         from preflight.changed import project_root, relative_paths

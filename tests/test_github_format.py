@@ -124,3 +124,10 @@ def test_cli_escapes_a_real_file_name(tmp_path: Path) -> None:
     assert out.stdout == ("::error file=x%2Cy%3Az%25.sh,line=1,col=1,endLine=1,endColumn=15,"
                           "title=DC001 legacy-docker-compose::legacy `docker-compose` (Compose v1) is run; it fails "
                           "on current images with KeyError: 'ContainerConfig'; use `docker compose` (v2)\n")
+
+
+def test_default_format_for_an_output_file_stays_text(tmp_path: Path) -> None:
+    root = write(tmp_path / "r", {"a.sh": "docker-compose pull\n"})
+    report = tmp_path / "report.txt"
+    CliRunner().invoke(main, ["check", str(root), "-o", str(report), "-q"], env={"GITHUB_ACTIONS": "true"})
+    assert report.read_text().startswith("a.sh:1:1: DC001 ")

@@ -52,8 +52,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default=None,
+              help="Output format [default: github when GITHUB_ACTIONS=true and no --output, else text].")
 @click.option("--select", multiple=True, metavar="IDS", help="Run only these rules (ids or prefixes, comma-separated).")
 @click.option("--extend-select", multiple=True, metavar="IDS", help="Run these rules in addition (e.g. off-by-default ones).")
 @click.option("--ignore", multiple=True, metavar="IDS", help="Do not run these rules (ids or prefixes).")
@@ -70,17 +70,36 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply the safe fixes and report what is left.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Print the safe fixes as a unified diff; change no file (exit 1 if there are any).")
-def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only); errors still exit 2.")
+@click.option("--no-inline-ignores", is_flag=True, help="Suppression comments count for nothing.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only findings not recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE and exit 0.")
+@click.option("--changed-files", is_flag=True,
+              help="PATHS are changed files (pre-commit): check the whole project, report only for them.")
+def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
           config_path: str | None, color: bool | None, quiet: bool, statistics: bool,
-          base: str | None = None, show_all: bool = False, fix: bool = False, show_diff: bool = False) -> None:
+          base: str | None = None, show_all: bool = False, fix: bool = False, show_diff: bool = False,
+          exit_zero: bool = False, no_inline_ignores: bool = False, baseline_path: str | None = None,
+          write_baseline: str | None = None, changed_files: bool = False) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
     from preflight.registry import load_registry
     from preflight.report import ReportOptions, render
 
-    root, walk = _root_and_paths(paths)
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" and not output else "text"
+    changed: set[str] | None = None
+    if changed_files:
+        from preflight.changed import project_root, relative_paths
+
+        root, walk = project_root(os.getcwd()), None
+        changed = relative_paths(root, list(paths))
+    else:
+        root, walk = _root_and_paths(paths)
     if show_all and base is None:
         _fail("--all needs --base REF")
     try:
@@ -92,6 +111,8 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
+        if no_inline_ignores:
+            settings.inline_ignores = False
         fixed = None
         if (fix or show_diff) and base:
             raise ConfigError("--fix and --diff fix the working tree as a whole; they cannot be combined with --base")
@@ -103,6 +124,18 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
                 sys.exit(_show_diff(fixed))
         result = fixed.result if fixed else run_check(root, settings, load_registry(root=root, settings=settings),
                                                       walk, base=base, show_all=show_all)
+        if write_baseline or baseline_path:
+            from preflight.baseline import apply_baseline, load_baseline, write_baseline as write
+
+            if write_baseline:
+                count = write(write_baseline, result)
+                click.echo(f"preflight: wrote {count} findings to baseline {write_baseline}", err=True)
+                sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+            result = apply_baseline(result, load_baseline(baseline_path))  # type: ignore[arg-type]
+        if changed is not None:
+            from preflight.changed import only_changed
+
+            result = only_changed(result, changed)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -126,11 +159,17 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
             click.echo(f"preflight: warning: {note}", err=True)
         if not quiet or fixed.fixed_count:
             click.echo("\n".join(fixed.summary_lines()), err=fmt == "json" or output is not None)
+    if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from preflight.report.github import append_step_summary
+
+        problem = append_step_summary(os.environ["GITHUB_STEP_SUMMARY"], result)
+        if problem:
+            click.echo(f"preflight: warning: {problem}", err=True)
     for error in result.errors:
         click.echo(f"preflight: error: {error.message}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if result.failing(settings.fail_on) and not exit_zero else EXIT_CLEAN)
 
 
 def _show_diff(fixed) -> int:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING
     respect_gitignore: bool = True
+    inline_ignores: bool = True  # false: suppression comments count for nothing
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-rule options
     rules_dir: str | None = None  # declarative rules, relative to the config file (default .preflight/rules)
@@ -135,6 +136,10 @@ def from_mapping(data: dict[str, Any], where: str) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: 'respect-gitignore' must be true or false")
             settings.respect_gitignore = value
+        elif key == "inline-ignores":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: 'inline-ignores' must be true or false")
+            settings.inline_ignores = value
         elif key == "max-file-size":
             settings.max_file_size = _size(value, where)
         elif key == "rules-dir":

@@ -42,6 +42,8 @@ class CheckResult:
     rules: list[Rule]
     stats: Stats = field(default_factory=Stats)
     base: object | None = None  # a preflight.gitbase.BaseSummary in `--base` mode
+    # The decoded text of each file a finding points into (for fingerprints; see preflight.fingerprint).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def failing(self, level: Severity) -> list[Finding]:
         # With `--base --all`, findings the change did not bring are shown but do not fail.
@@ -160,7 +162,8 @@ def run_check(root: str, settings: Settings, registry: Registry,
     for ref in repo.files:
         stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
     findings.sort(key=Finding.sort_key)
-    result = CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats)
+    sources = {path: doc.text for path in {f.path for f in findings} if (doc := repo.loaded(path)) is not None}
+    result = CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats, sources=sources)
     if change is not None:
         repo.base.close()
         gitbase.apply(result, change, show_all)
@@ -226,7 +229,7 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
             suppressed += 1
             continue
         if finding.path not in comments:
-            doc = repo.loaded(finding.path)
+            doc = repo.loaded(finding.path) if run.settings.inline_ignores else None
             comments[finding.path] = _suppressions(doc) if doc is not None else []
         suppression = suppressing(comments[finding.path], finding.rule_id, finding.span.line)
         if suppression is not None:
@@ -235,7 +238,7 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
             continue
         kept.append(finding)
 
-    if UNUSED_SUPPRESSION in run.ids:
+    if UNUSED_SUPPRESSION in run.ids and run.settings.inline_ignores:
         for doc in _loaded(repo):
             found = comments.get(doc.path)
             if found is None:

@@ -120,4 +120,5 @@ class Stats:
     files_parsed: int = 0
     rules_run: int = 0
     suppressed: int = 0
+    baselined: int | None = None  # findings hidden by --baseline (None: no baseline given)
     by_kind: dict[str, int] = field(default_factory=dict)

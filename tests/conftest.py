@@ -37,3 +37,10 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(autouse=True)
+def _not_in_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see the defaults of a terminal, also when CI runs them (GITHUB_ACTIONS selects --format github)."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from preflight.engine import CheckResult
 
 FORMATS = {"text": "preflight.report.text", "json": "preflight.report.json"}
+FORMATS.update({"sarif": "preflight.report.sarif", "github": "preflight.report.github",
+                "gitlab": "preflight.report.gitlab"})
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ def render(result: CheckResult, options: ReportOptions) -> str:
             "by_severity": {str(s): by_severity.get(str(s), 0) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
             "by_rule": dict(sorted(Counter(f.rule_id for f in result.findings).items())),
             "suppressed": result.stats.suppressed,
+            **({} if result.stats.baselined is None else {"baselined": result.stats.baselined}),
             "failing": len(result.failing(options.fail_on)),
             "fail_on": str(options.fail_on),
         },

@@ -64,6 +64,8 @@ def _summary(result: CheckResult, options: ReportOptions, style) -> str:  # type
     findings = result.findings
     files = result.stats.files_discovered
     hidden = f", {result.stats.suppressed} suppressed" if result.stats.suppressed else ""
+    if result.stats.baselined:
+        hidden += f", {result.stats.baselined} in the baseline"
     if not findings:
         return style("All checks passed!", fg="green", bold=True) + f" ({_plural(files, 'file')} checked{hidden})"
     by_severity = Counter(f.severity for f in findings)

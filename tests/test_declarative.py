@@ -79,9 +79,7 @@ def test_team_rule_is_listed_found_suppressed_and_explained(tmp_path: Path, monk
     checked = runner.invoke(main, ["check", ".", "--select", "X-", "--format", "json"])
     assert checked.exit_code == 1, checked.output
     report = json.loads(checked.output)
-    findings = [(f["path"], f["line"], f["column"], f["rule"], f["message"]) for f in report["findings"]] \
-        if "rule" in report["findings"][0] else [(f["path"], f["line"], f["column"], f["rule_id"], f["message"])
-                                                 for f in report["findings"]]
+    findings = [(f["path"], f["line"], f["column"], f["rule"], f["message"]) for f in report["findings"]]
     assert findings == [("Makefile", 2, 2, "X-001", "`docker-compose` is Compose v1; use `docker compose`")]
     explained = runner.invoke(main, ["explain", "x-001"])
     assert explained.exit_code == 0
@@ -347,3 +345,26 @@ def test_new_rule_python_scaffold_is_complete(tmp_path: Path, monkeypatch) -> No
     assert 'ACME001 = "acme_rules.acme001_requests_without_timeout"' in (root / "pyproject.toml").read_text()
     refused = CliRunner().invoke(main, ["new-rule", "--python", "acme-rules"])
     assert refused.exit_code == 2 and "already exists" in refused.output
+
+
+def test_team_rule_takes_part_in_sarif_why_and_baseline(tmp_path: Path, monkeypatch) -> None:
+    _rule(tmp_path, COMPOSE_RULE, {"Makefile": "deploy:\n\tdocker-compose up -d\n"})
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    sarif = json.loads(runner.invoke(main, ["check", ".", "--select", "X-", "--format", "sarif"]).output)
+    run = sarif["runs"][0]
+    descriptors = [d["id"] for d in run["tool"]["driver"]["rules"]]
+    assert [(r["ruleId"], descriptors[r["ruleIndex"]], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+            for r in run["results"]] == [("X-001", "X-001", 2)]
+    assert run["tool"]["driver"]["rules"][0]["helpUri"]
+
+    why = runner.invoke(main, ["why", "KeyError: 'ContainerConfig'", "--format", "json"])
+    assert why.exit_code == 0, why.output
+    assert "X-001" in [m["rule"] for m in json.loads(why.output)["matches"]]
+
+    written = runner.invoke(main, ["check", ".", "--select", "X-", "--write-baseline", "b.json"])
+    assert written.exit_code == 0, written.output
+    write(tmp_path, {"Makefile": "# a comment pushes the finding down\ndeploy:\n\tdocker-compose up -d\n"
+                                 "\tdocker-compose ps\n"})
+    again = runner.invoke(main, ["check", ".", "--select", "X-", "--baseline", "b.json", "--format", "json"])
+    assert [(f["path"], f["line"]) for f in json.loads(again.output)["findings"]] == [("Makefile", 4)]

@@ -83,6 +83,17 @@ def _mirror_git_dir(mirror: Path, repo: Repo) -> Path | None:
     return None
 
 
+def missing_blobs(git: list[str], commit: str) -> list[str]:
+    """Paths at ``commit`` whose blob the repository does not hold."""
+    listing = subprocess.run([*git, "ls-tree", "-r", "-z", commit], capture_output=True, check=True).stdout
+    entries = [entry.split(b"\t", 1) for entry in listing.split(b"\0") if entry]
+    blobs = [(meta.split()[2].decode(), path.decode("utf-8", "surrogateescape"))
+             for meta, path in entries if meta.split()[1] == b"blob"]
+    check = subprocess.run([*git, "cat-file", "--batch-check"], input="".join(f"{sha}\n" for sha, _ in blobs),
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    return [path for (_, path), answer in zip(blobs, check, strict=True) if answer.endswith(" missing")]
+
+
 def extract(repo: Repo, mirror: Path, dest: Path) -> str:
     """Put ``repo`` at its commit into ``dest/<slug>``; '' on success, else why not."""
     target = dest / repo.slug
@@ -96,7 +107,10 @@ def extract(repo: Repo, mirror: Path, dest: Path) -> str:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     git = ["git", f"--git-dir={git_dir}"]
-    archive = subprocess.Popen([*git, "archive", repo.commit], stdout=subprocess.PIPE)
+    # Snapshots may lack their largest blobs (preflight skips files that size anyway): leave them out.
+    absent = missing_blobs(git, repo.commit)
+    archive = subprocess.Popen([*git, "archive", repo.commit, "--", ".", *(f":(exclude,literal){p}" for p in absent)],
+                               stdout=subprocess.PIPE)
     untar = subprocess.run(["tar", "-x", "-C", str(target)], stdin=archive.stdout, capture_output=True)
     assert archive.stdout is not None
     archive.stdout.close()
@@ -105,7 +119,7 @@ def extract(repo: Repo, mirror: Path, dest: Path) -> str:
     # A git index listing the commit's files: SEC001/SEC002 ask whether a file is tracked.
     subprocess.run(["git", "init", "-q", str(target)], check=True)
     env = dict(os.environ, GIT_INDEX_FILE=str(target / ".git" / "index"))
-    subprocess.run([*git, "read-tree", repo.commit], check=True, env=env)
+    subprocess.run([*git, "read-tree", repo.commit], check=True, env=env, stderr=subprocess.DEVNULL)
     marker.write_text(repo.commit + "\n")
     return ""
 
@@ -217,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             failed = extract(repo, args.mirror, args.dest)
             if failed:
                 outcomes.append(Outcome(repo, "missing", detail=failed))
+                print(f"{repo.name:45s} missing: {failed}", file=sys.stderr, flush=True)
                 continue
         outcome = run_one(repo, args.dest, args)
         print(f"{repo.name:45s} {outcome.status:8s} {outcome.seconds:6.1f}s "

@@ -74,6 +74,9 @@ def read_text(path: str, abspath: str) -> str | Problem:
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:
+        declared = _python_source_encoding(path, data)
+        if declared is not None:  # PEP 263: a `# -*- coding: latin-1 -*-` line makes it valid Python
+            return read_python_declared(path, data, declared)
         if b"\x00" in data[:8192]:
             return Problem(path, "binary file, not checked", severity=Severity.INFO)
         line = data.count(b"\n", 0, exc.start) + 1
@@ -85,6 +88,30 @@ def read_text(path: str, abspath: str) -> str | Problem:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _python_source_encoding(path: str, data: bytes) -> str | None:
+    """The encoding a Python file declares in a PEP 263 coding line, when it is not UTF-8."""
+    if not path.endswith((".py", ".pyw")):
+        return None
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown codec name, or a BOM contradicting the declaration
+        return None
+    return None if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def read_python_declared(path: str, data: bytes, encoding: str) -> str | Problem:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Problem(path, f"not {encoding} text as its coding line declares: invalid byte "
+                             f"0x{data[exc.start]:02x} at line {line}", line=line)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:

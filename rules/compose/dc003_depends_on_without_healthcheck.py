@@ -10,7 +10,8 @@ A Compose service that `depends_on` another service without waiting for it to be
 `condition: service_completed_successfully` (a one-shot migration or init job) passes. Services
 are judged after merging the project's files: a `healthcheck` added by
 `docker-compose.override.yml` or an environment overlay, or inherited through `extends:`, YAML
-anchors or `<<` merge keys, counts.
+anchors or `<<` merge keys, counts. Compose files under a test-data directory (`testdata/`,
+`fixtures/`) are a test suite's input, not a deployment, and are not checked.
 
 What it cannot see: a `HEALTHCHECK` baked into the dependency's image. If the image defines one,
 `service_healthy` works without a `healthcheck:` in the compose file; declare it in the compose

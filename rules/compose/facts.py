@@ -404,6 +404,8 @@ def compose_model(repo: Repository) -> list[Configuration]:
     builder = _Builder(repo)
     by_dir: dict[str, list[str]] = {}
     for ref in repo.files_of(FileKind.COMPOSE):
+        if is_test_data_path(ref.path):
+            continue  # a tool's own test inputs (docker/compose's pkg/e2e/testdata) are never deployed
         by_dir.setdefault(posixpath.dirname(ref.path), []).append(ref.path)
     configurations = []
     for directory, paths in sorted(by_dir.items()):
@@ -469,9 +471,19 @@ def under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
+TEST_DATA_DIRS = frozenset({"testdata", "test-data", "test_data", "fixtures", "test-fixtures", "__fixtures__"})
+
+
+def is_test_data_path(path: str) -> bool:
+    """A file under a test-data directory (``testdata/``, ``fixtures/``): input to a test suite."""
+    return any(part.lower() in TEST_DATA_DIRS for part in path.split("/")[:-1])
+
+
 def is_local_only_path(path: str) -> bool:
     """Local-only files: ``*.override.yml``, ``.dev.``/``.local.`` or ``-dev``/``-local`` before the
-    extension (``docker-compose.dev.yml``, ``run-local.sh``), and ``.env.local``."""
+    extension (``docker-compose.dev.yml``, ``run-local.sh``), ``.env.local``, and test data."""
+    if is_test_data_path(path):
+        return True
     name = posixpath.basename(path)
     if OVERRIDE.fullmatch(name):
         return True

@@ -58,16 +58,20 @@ class Outcome:
     detail: str = ""
 
 
-def load_corpus(path: Path) -> list[Repo]:
+def read_toml(path: Path) -> dict:
     text = path.read_text(encoding="utf-8")
     try:
         import tomllib  # Python 3.11+
 
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except ModuleNotFoundError:  # Python 3.10: tomlkit is a preflight dependency
         import tomlkit
 
-        data = tomlkit.parse(text).unwrap()
+        return tomlkit.parse(text).unwrap()
+
+
+def load_corpus(path: Path) -> list[Repo]:
+    data = read_toml(path)
     repos = [Repo(str(r["name"]), str(r["commit"]), str(r.get("why", ""))) for r in data.get("repo", [])]
     seen = Counter(r.name for r in repos)
     twice = sorted(n for n, c in seen.items() if c > 1)

@@ -58,3 +58,18 @@ def test_hcl_error_is_reported_from_the_original_text(tmp_path: Path) -> None:
     write(tmp_path, {"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "x",\n  acl = \n}\n'})
     result = check(tmp_path, select=["PF001"])
     assert [(f.rule_id, f.span.line) for f in result.findings] == [("PF001", 2)]
+
+
+def test_python_template_label_needs_a_marker_at_the_error(tmp_path: Path) -> None:
+    write(tmp_path, {
+        # a Go template inside a string, far from a syntax error that is not about it
+        "tools/release.py": 'CMD = "gh release view --json body -t {{.body}}"\n\n\ndef f(:\n    pass\n',
+        # a Jinja-templated module fails at its first tag
+        "{{cookiecutter.slug}}/settings.py": "import os\n{% if cookiecutter.use_sentry %}\nimport sentry_sdk\n"
+                                              "{% endif %}\n",
+    })
+    result = check(tmp_path, select=["PY006", "PF001"])
+    said = {f.path: (str(f.severity), f.message.split(":")[0]) for f in result.findings}
+    running = said["tools/release.py"][1]
+    assert running.startswith("Python 3.") and running.endswith("cannot parse it")
+    assert said["{{cookiecutter.slug}}/settings.py"] == ("info", "looks like a template (Jinja/Helm), not checked")

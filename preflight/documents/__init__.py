@@ -114,6 +114,16 @@ def read_python_declared(path: str, data: bytes, encoding: str) -> str | Problem
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+def _looks_templated(kind: FileKind, text: str, line: int) -> bool:
+    """Whether a parse error is explained by template markers. In Python, only markers on or just
+    before the failing line count: `{{` is also an f-string's literal brace, and a Jinja-templated
+    module fails at its first `{%`/`{{`; elsewhere any marker in the file counts."""
+    if kind is not FileKind.PYTHON:
+        return bool(TEMPLATE_MARKERS.search(text))
+    lines = text.split("\n")
+    return any(TEMPLATE_MARKERS.search(lines[i]) for i in range(max(0, line - 2), min(len(lines), line)))
+
+
 def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:
     module = importlib.import_module(PARSERS[kind])
     try:
@@ -121,7 +131,7 @@ def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:
     except ParseError as exc:
         severity = exc.severity
         message = exc.message
-        if TEMPLATE_MARKERS.search(text):
+        if _looks_templated(kind, text, exc.line):
             severity = Severity.INFO
             message = f"looks like a template (Jinja/Helm), not checked: {message}"
         return Problem(path, message, exc.line, exc.column, severity)

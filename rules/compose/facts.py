@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from preflight.documents.yamldoc import YamlDocument, scalar_text
+from preflight.testdata import is_test_data_path
 from preflight.facts import Repository
 from preflight.model import FileKind, Span
 
@@ -469,14 +470,6 @@ def under(path: str, directory: str) -> bool:
     if directory == "/":
         return True
     return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
-TEST_DATA_DIRS = frozenset({"testdata", "test-data", "test_data", "fixtures", "test-fixtures", "__fixtures__"})
-
-
-def is_test_data_path(path: str) -> bool:
-    """A file under a test-data directory (``testdata/``, ``fixtures/``): input to a test suite."""
-    return any(part.lower() in TEST_DATA_DIRS for part in path.split("/")[:-1])
 
 
 def is_local_only_path(path: str) -> bool:

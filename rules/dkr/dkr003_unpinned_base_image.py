@@ -5,7 +5,8 @@ stage of any Dockerfile. An image chosen by a build argument is judged by the ar
 to `latest` or to an image without a tag, is reported with a message saying so.
 
 Not flagged: digest pins (`python@sha256:...`, also with a tag), `scratch`, an earlier stage of the
-same file (`FROM builder`), and the `--platform=$BUILDPLATFORM` flag (it is not the image).
+same file (`FROM builder`), the `--platform=$BUILDPLATFORM` flag (it is not the image), and
+Dockerfiles under a test-data directory (`testdata/`, `fixtures/`), which a test suite builds.
 The finding points at the image on the `FROM` line.
 
 A tag is not an immutable pin: `python:3.12-slim` still moves with patch releases and rebuilds. This
@@ -54,6 +55,7 @@ from preflight.documents.base import Document
 from preflight.documents.dockerfile import DockerfileDocument, Stage
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight.testdata import is_test_data_path
 from preflight_rules.dkr.facts import global_args
 
 RULE = RuleMeta(
@@ -73,7 +75,7 @@ FROM_PREFIX = re.compile(r"\s*FROM\s+(?:--\S+\s+)*", re.IGNORECASE)
 
 
 def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
-    if not isinstance(doc, DockerfileDocument):
+    if not isinstance(doc, DockerfileDocument) or is_test_data_path(doc.path):
         return
     args = global_args(doc)
     earlier: set[str] = set()

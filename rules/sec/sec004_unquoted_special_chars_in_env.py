@@ -10,6 +10,7 @@ A `.env` value that a shell or an env-file reader would change, because it is no
 
 Single-quoted values are literal everywhere and never flagged; so are `${NAME}` / `$NAME`
 references, which are meant to expand, and characters escaped with a backslash inside double quotes.
+Files under a test-data directory (`testdata/`, `fixtures/`) are a test suite's input and are skipped.
 The finding points at the value.
 
 ## Why it matters
@@ -53,6 +54,7 @@ from collections.abc import Iterator
 from preflight.documents.dotenv import EnvDocument, EnvEntry
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight.testdata import is_test_data_path
 
 RULE = RuleMeta(
     id="SEC004",
@@ -104,7 +106,7 @@ def hazards(entry: EnvEntry) -> list[str]:
 
 
 def check_document(doc: EnvDocument, ctx: Context) -> Iterator[Finding]:
-    if not isinstance(doc, EnvDocument):
+    if not isinstance(doc, EnvDocument) or is_test_data_path(doc.path):
         return
     for entry in doc.entries:
         found = hazards(entry)

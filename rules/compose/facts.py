@@ -488,6 +488,18 @@ def is_local_only_path(path: str) -> bool:
         re.search(r"\.(?:dev|local)\.", name.lower()))
 
 
+_THROWAWAY_NAME = re.compile(r"(?:^|[._-])(?:test|tests|ci|e2e|cypress)(?:[._-]|$)")
+_THROWAWAY_DIRS = frozenset({".ci", "ci", "test", "tests", "e2e"})
+
+
+def is_throwaway_stack_path(path: str) -> bool:
+    """A compose file for CI or tests (``compose.ci.yaml``, ``docker-compose.test.yml``, anything under
+    ``.ci/`` or ``tests/``): its containers live for one run."""
+    head, _, name = path.rpartition("/")
+    stem = name.lower().rsplit(".", 1)[0]
+    return bool(_THROWAWAY_NAME.search(stem)) or any(d.lower() in _THROWAWAY_DIRS for d in head.split("/") if d)
+
+
 def interpolations(text: str) -> list[tuple[str, str | None, int]]:
     """``${NAME:-default}`` references in a compose value: (name, default or None, offset of default)."""
     return [(m.group(1), m.group(2), m.start(2) if m.group(2) is not None else m.start())

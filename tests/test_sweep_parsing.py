@@ -73,3 +73,19 @@ def test_python_template_label_needs_a_marker_at_the_error(tmp_path: Path) -> No
     running = said["tools/release.py"][1]
     assert running.startswith("Python 3.") and running.endswith("cannot parse it")
     assert said["{{cookiecutter.slug}}/settings.py"] == ("info", "looks like a template (Jinja/Helm), not checked")
+
+
+@pytest.mark.parametrize(("pin", "expected"), [
+    ("SQLAlchemy>=1.4,<2.0\n", ["app/stats.py:6:24 PY002"]),  # only the f-string: 1.x runs plain strings
+    ("SQLAlchemy==2.0.8\n", ["app/stats.py:5:24 PY002", "app/stats.py:6:24 PY002"]),
+    ("SQLAlchemy\n", ["app/stats.py:5:24 PY002", "app/stats.py:6:24 PY002"]),  # 2.x is admitted
+    (None, ["app/stats.py:5:24 PY002", "app/stats.py:6:24 PY002"]),  # no declaration: cannot tell
+])
+def test_plain_sql_strings_matter_only_where_sqlalchemy_2_is_admitted(
+        tmp_path: Path, pin: str | None, expected: list[str]) -> None:
+    files = {"app/stats.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef f(org):\n"
+                             "    db.session.execute('SELECT 1')\n    db.session.execute(f'SELECT {org}')\n"}
+    if pin is not None:
+        files["requirements.txt"] = pin
+    write(tmp_path, files)
+    assert located(check(tmp_path, select=["PY002"])) == expected

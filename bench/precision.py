@@ -1,12 +1,13 @@
 """Join a sweep's findings with the reviewed verdicts and write the tables of docs/precision.md.
 
     python bench/sweep.py --mirror /work/.mirror --dest /tmp/sweep --json /tmp/sweep.json
-    python bench/precision.py --sweep /tmp/sweep.json            # rewrite docs/precision.md's tables
-    python bench/precision.py --sweep /tmp/sweep.json --check    # only say what is unreviewed
+    python bench/precision.py --baseline /tmp/before.json --after /tmp/after.json  # rewrite the tables
+    python bench/precision.py --baseline /tmp/before.json --after /tmp/after.json --check
 
 Verdicts live in ``bench/verdicts.toml``, one ``[[verdict]]`` per reviewed finding (or per group of
 identical cases, whose reason says so): ``rule``, ``repo``, ``path`` (a glob), optional ``lines``,
-``verdict`` ("true" or "false") and a one-line ``reason`` written after reading the code at that
+``verdict`` ("true" or "false"), a one-line ``reason`` and, where a fix changed what a finding
+says, a ``message`` part it must contain; written after reading the code at that
 place. Every finding of a rule that is on by default must match a verdict; the first match wins.
 The part of docs/precision.md between the ``generated`` markers is replaced; the prose around it
 is written by hand. Exit code 1 when a finding has no verdict or a verdict matches nothing.
@@ -37,10 +38,11 @@ class Verdict:
     lines: tuple[int, ...]
     true: bool
     reason: str
+    message: str = ""  # a part of the finding's message, when the verdict depends on it
 
-    def matches(self, rule: str, repo: str, path: str, line: int) -> bool:
+    def matches(self, rule: str, repo: str, path: str, line: int, message: str) -> bool:
         return (rule == self.rule and repo == self.repo and fnmatch.fnmatchcase(path, self.path)
-                and (not self.lines or line in self.lines))
+                and (not self.lines or line in self.lines) and self.message in message)
 
 
 def load_verdicts(path: Path) -> list[Verdict]:
@@ -51,8 +53,12 @@ def load_verdicts(path: Path) -> list[Verdict]:
         if entry["verdict"] not in ("true", "false"):
             raise SystemExit(f"precision: {path}: verdict must be true or false: {entry}")
         verdicts.append(Verdict(entry["rule"], entry["repo"], entry["path"], tuple(entry.get("lines", ())),
-                                entry["verdict"] == "true", entry["reason"]))
+                                entry["verdict"] == "true", entry["reason"], entry.get("message", "")))
     return verdicts
+
+
+# Rules that were on by default in the baseline sweep and were turned off by this review.
+TURNED_OFF = frozenset({"DC003"})
 
 
 def default_on_rules() -> set[str]:
@@ -62,54 +68,99 @@ def default_on_rules() -> set[str]:
     return {rule_id for rule_id, entry in registry.entries.items() if entry.default_enabled}
 
 
-def render(rows: list[tuple[str, str, str, int, Verdict]]) -> str:
-    per_rule: dict[str, Counter] = {}
-    for rule, _, _, _, verdict in rows:
-        per_rule.setdefault(rule, Counter())["true" if verdict.true else "false"] += 1
-    out = ["### Precision per rule", "",
-           "| rule | findings | true | false | precision |", "|---|---:|---:|---:|---:|"]
+@dataclass
+class Row:
+    rule: str
+    repo: str
+    path: str
+    line: int
+    before: Verdict | None = None  # the verdict on the finding in the baseline sweep, if it was there
+    after: Verdict | None = None  # ... and in the sweep after the fixes
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.after or self.before  # type: ignore[return-value]
+
+
+def _findings(path: Path) -> list[tuple[str, str, str, int, str]]:
+    return [(f["rule"], o["repo"], f["path"], f["line"], f["message"])
+            for o in json.loads(path.read_text(encoding="utf-8")) for f in o["findings"]]
+
+
+def _table(rows: list[Row], which: str, on: set[str]) -> list[str]:
+    counts: dict[str, Counter] = {}
+    for row in rows:
+        verdict = getattr(row, which)
+        if verdict is not None:
+            counts.setdefault(row.rule, Counter())["true" if verdict.true else "false"] += 1
+    out = ["| rule | on by default | findings | true | false | precision |", "|---|---|---:|---:|---:|---:|"]
     total: Counter = Counter()
-    for rule in sorted(per_rule):
-        c = per_rule[rule]
-        total.update(c)
+    for rule in sorted(counts):
+        c = counts[rule]
         n = c["true"] + c["false"]
-        out.append(f"| {rule} | {n} | {c['true']} | {c['false']} | {100 * c['true'] / n:.1f}% |")
+        out.append(f"| {rule} | {'yes' if rule in on else 'no'} | {n} | {c['true']} | {c['false']} | "
+                   f"{100 * c['true'] / n:.1f}% |")
+        if rule in on:
+            total.update(c)
     n = total["true"] + total["false"]
-    if n:
-        out.append(f"| **all** | **{n}** | **{total['true']}** | **{total['false']}** | "
-                   f"**{100 * total['true'] / n:.1f}%** |")
-    for rule in sorted(per_rule):
-        out += ["", f"### {rule}", "", "| repository | path:line | verdict | reason |", "|---|---|---|---|"]
-        for r, repo, path, line, verdict in rows:
-            if r == rule:
+    out.append(f"| **default-on rules** | | **{n}** | **{total['true']}** | **{total['false']}** | "
+               f"**{100 * total['true'] / max(n, 1):.1f}%** |")
+    return out
+
+
+def _states(row: Row) -> list[tuple[Verdict, str]]:
+    if row.before is not None and row.after is not None and row.before is not row.after:
+        return [(row.before, "reported, differently"), (row.after, "reported")]
+    if row.after is None:
+        return [(row.before, "not reported")]  # type: ignore[list-item]
+    return [(row.after, "reported" if row.before is not None else "reported (new)")]
+
+
+def render(rows: list[Row]) -> str:
+    now_on = default_on_rules()
+    out = ["### Before the fixes", "", *_table(rows, "before", now_on | TURNED_OFF), "",
+           "### After the fixes", "",
+           "DC003 is counted apart: this review turned it off by default (the after-sweep ran it with "
+           "`--extend-select DC003` to measure it).", "", *_table(rows, "after", now_on)]
+    for rule in sorted({r.rule for r in rows}):
+        out += ["", f"### {rule}", "", "| repository | path:line | verdict | after the fixes | reason |",
+                "|---|---|---|---|---|"]
+        for r in rows:
+            if r.rule != rule:
+                continue
+            for verdict, state in _states(r):
                 reason = verdict.reason.replace("|", "\\|")
-                out.append(f"| {repo} | `{path}:{line}` | {'true' if verdict.true else 'FALSE'} | {reason} |")
+                out.append(f"| {r.repo} | `{r.path}:{r.line}` | {'true' if verdict.true else 'FALSE'} | "
+                           f"{state} | {reason} |")
     return "\n".join(out) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sweep", type=Path, required=True, help="the JSON written by bench/sweep.py --json")
+    parser.add_argument("--baseline", type=Path, required=True, help="the sweep JSON before the fixes")
+    parser.add_argument("--after", type=Path, required=True, help="the sweep JSON after the fixes")
     parser.add_argument("--verdicts", type=Path, default=HERE / "verdicts.toml")
     parser.add_argument("--doc", type=Path, default=HERE.parent / "docs" / "precision.md")
     parser.add_argument("--check", action="store_true", help="report unreviewed findings; write nothing")
     args = parser.parse_args(argv)
 
     verdicts = load_verdicts(args.verdicts)
-    wanted = default_on_rules()
+    reviewed_rules = default_on_rules() | TURNED_OFF
     used: set[Verdict] = set()
-    rows, unreviewed = [], []
-    for outcome in json.loads(args.sweep.read_text(encoding="utf-8")):
-        for f in outcome["findings"]:
-            if f["rule"] not in wanted:
+    rows: dict[tuple[str, str, str, int], Row] = {}
+    unreviewed = []
+    for which, path in (("before", args.baseline), ("after", args.after)):
+        for rule, repo, file, line, message in _findings(path):
+            if rule not in reviewed_rules:
                 continue
-            verdict = next((v for v in verdicts if v.matches(f["rule"], outcome["repo"], f["path"], f["line"])), None)
+            verdict = next((v for v in verdicts if v.matches(rule, repo, file, line, message)), None)
             if verdict is None:
-                unreviewed.append(f"{f['rule']} {outcome['repo']} {f['path']}:{f['line']} {f['message'][:120]}")
+                unreviewed.append(f"{rule} {repo} {file}:{line} {message[:110]}")
                 continue
             used.add(verdict)
-            rows.append((f["rule"], outcome["repo"], f["path"], f["line"], verdict))
-    rows.sort(key=lambda r: (r[0], r[1].lower(), r[2], r[3]))
+            row = rows.setdefault((rule, repo, file, line), Row(rule, repo, file, line))
+            setattr(row, which, verdict)
+    ordered = sorted(rows.values(), key=lambda r: (r.rule, r.repo.lower(), r.path, r.line))
     stale = [v for v in verdicts if v not in used]
     for line in unreviewed:
         print(f"unreviewed: {line}", file=sys.stderr)
@@ -121,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         _, end, tail = rest.partition(END)
         if not begin or not end:
             raise SystemExit(f"precision: {args.doc} has no generated markers")
-        args.doc.write_text(f"{head}{BEGIN}\n{render(rows)}{END}{tail}", encoding="utf-8")
+        args.doc.write_text(f"{head}{BEGIN}\n{render(ordered)}{END}{tail}", encoding="utf-8")
     return 1 if unreviewed or stale else 0
 
 

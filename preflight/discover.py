@@ -255,11 +255,13 @@ def _is_nginx(low: str, dirs: list[str]) -> bool:
     # A .conf under an nginx-named directory (nginx/, deploy/nginx-proxy/, nginx/conf.d/) or in
     # Debian's sites-available / sites-enabled layout.  A bare conf.d/ is not enough: many daemons
     # use one.
-    for d in dirs:
-        dl = d.lower()
-        if "nginx" in dl or dl in ("sites-available", "sites-enabled"):
-            return True
-    return False
+    # Apache's Debian layout has sites-available too: under an apache/httpd directory it is Apache's.
+    lowered = [d.lower() for d in dirs]
+    if any("nginx" in dl for dl in lowered):
+        return True
+    if any("apache" in dl or "httpd" in dl for dl in lowered):
+        return False
+    return any(dl in ("sites-available", "sites-enabled") for dl in lowered)
 
 
 def _shebang_kind(first_line: bytes) -> FileKind | None:

@@ -38,7 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
 # -- paths ------------------------------------------------------------------------------------------
 
 def in_versions_dir(path: str) -> bool:
-    return "versions" in path.replace("\\", "/").split("/")[:-1]
+    """Where Alembic revisions live: a ``versions/`` directory, or a plugin's own ``migrations/``
+    directory holding revisions directly (CTFd's ``plugins/<name>/migrations/``)."""
+    dirs = path.replace("\\", "/").split("/")[:-1]
+    return "versions" in dirs or (bool(dirs) and dirs[-1] == "migrations")
 
 
 # -- small ast helpers ------------------------------------------------------------------------------
@@ -374,6 +377,18 @@ class _ModelIndex:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+def _declares_primary_key(cls: _Class) -> bool:
+    """A column with ``primary_key=True`` in the class body: Flask-SQLAlchemy then names a table for a
+    subclass of a model (joined inheritance, CTFd's ``DynamicChallenge(Challenges)``)."""
+    for statement in cls.node.body:
+        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, ast.Call) and any(
+                k.arg == "primary_key" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in value.keywords):
+            return True
+    return False
+
+
 def _flask_table_name(class_name: str) -> str:
     return _CAMEL.sub("_", class_name).lower()
 
@@ -409,8 +424,13 @@ class _ModelBuilder:
         return found
 
     def _is_root_class(self, cls: _Class) -> bool:
-        """``class Base(DeclarativeBase)``: mapped classes inherit its (rare) columns."""
-        return any((self.index.resolve_base(cls, b) or ("", ""))[0] == "root" for b in cls.node.bases)
+        """``class Base(DeclarativeBase)``: mapped classes inherit its (rare) columns. A class that maps
+        a table itself (``__tablename__``, or any direct ``db.Model`` subclass) is a model, whose
+        columns stay on its table under joined inheritance (CTFd's ``Solves(Submissions)``)."""
+        if "__tablename__" in cls.body_names or "__table__" in cls.body_names:
+            return False
+        roots = [r for r in (self.index.resolve_base(cls, b) for b in cls.node.bases) if r and r[0] == "root"]
+        return any(flavour != "flask" for _, flavour in roots)
 
     def table_of(self, cls: _Class, flavour: str) -> ModelTable | None:
         """The table ``cls`` maps to (its own, or its parent's under single-table inheritance)."""
@@ -441,7 +461,7 @@ class _ModelBuilder:
         if self._tablename_elsewhere(cls):
             return None
         parent = self.mapped_parent(cls)
-        if parent is not None and flavour != "sqlmodel":
+        if parent is not None and flavour != "sqlmodel" and not (flavour == "flask" and _declares_primary_key(cls)):
             return self.table_of(parent, flavour)  # single-table inheritance
         name_span = _class_name_span(cls)
         if flavour == "sqlmodel":
@@ -651,8 +671,14 @@ def upgrade_functions(doc: PythonDocument) -> list[ast.FunctionDef]:
     return [upgrade]
 
 
+def _history_key(migration: Migration) -> tuple[bool, str]:
+    """Ties: the application's ``versions/`` before a plugin's own ``migrations/`` history, which
+    runs against the schema the application built; then path order."""
+    return ("versions" not in migration.doc.path.split("/")[:-1], migration.doc.path)
+
+
 def _ordered(migrations: list[Migration]) -> list[Migration]:
-    """Parents before children (Kahn's algorithm; ties and cycles in path order)."""
+    """Parents before children (Kahn's algorithm; ties and cycles in the order of :func:`_history_key`)."""
     by_revision: dict[str, Migration] = {}
     for migration in sorted(migrations, key=lambda m: m.doc.path):
         by_revision.setdefault(migration.revision, migration)
@@ -663,7 +689,7 @@ def _ordered(migrations: list[Migration]) -> list[Migration]:
         waiting[revision] = len(parents)
         for parent in parents:
             children[parent].append(revision)
-    ready = [(by_revision[r].doc.path, r) for r, n in waiting.items() if n == 0]
+    ready = [(_history_key(by_revision[r]), r) for r, n in waiting.items() if n == 0]
     heapq.heapify(ready)
     order: list[Migration] = []
     while ready:
@@ -672,9 +698,9 @@ def _ordered(migrations: list[Migration]) -> list[Migration]:
         for child in children[revision]:
             waiting[child] -= 1
             if waiting[child] == 0:
-                heapq.heappush(ready, (by_revision[child].doc.path, child))
+                heapq.heappush(ready, (_history_key(by_revision[child]), child))
     done = {m.revision for m in order}
-    order.extend(m for r, m in sorted(by_revision.items(), key=lambda i: i[1].doc.path) if r not in done)
+    order.extend(m for r, m in sorted(by_revision.items(), key=lambda i: _history_key(i[1])) if r not in done)
     return order
 
 

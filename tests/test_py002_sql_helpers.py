@@ -80,11 +80,11 @@ def test_config_reads_find_defaults_of_every_library() -> None:
                      ("C", "decouple", "'z'"), ("D", "django-environ", None), ("E", "os.environ[]", None)]
 
 
-def test_py004_empty_default_can_be_accepted(tmp_path: Path) -> None:
+def test_py004_empty_default_is_reported_on_request(tmp_path: Path) -> None:
     write(tmp_path, {"app.py": "import os\nA = os.getenv('API_KEY', '')\nB = os.getenv('SECRET_KEY', 'x')\n"})
-    assert [f.span.line for f in check(tmp_path, select=["PY004"]).findings] == [2, 3]
-    options = {"PY004": {"flag-empty-default": False}}
-    assert [f.span.line for f in check(tmp_path, select=["PY004"], rules=options).findings] == [3]
+    assert [f.span.line for f in check(tmp_path, select=["PY004"]).findings] == [3]
+    options = {"PY004": {"flag-empty-default": True}}
+    assert [f.span.line for f in check(tmp_path, select=["PY004"], rules=options).findings] == [2, 3]
 
 
 def test_py004_extend_critical_settings(tmp_path: Path) -> None:

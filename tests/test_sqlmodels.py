@@ -28,9 +28,12 @@ def test_models_found_through_bases_across_modules() -> None:
     repo = repository(REPO / "fixtures" / "MIG002" / "good")
     tables = {t.name: sorted(t.columns) for t in repo.fact(sqlalchemy_models).tables}
     assert tables == {
+        "accepted_attempts": ["id", "reviewer"],  # joined inheritance: only its own columns
+        "attempts": ["answer", "id", "kind", "submitted_at"],
         "bots": ["desk", "handle", "id", "note"],  # abstract base columns + single-table child
         "legacy_accounts": ["id", "old_field"],
         "markets": ["id", "kind"],
+        "ranked_attempt": ["id", "rank_points"],  # a db.Model subclass with its own primary key
         "user_profile": ["id"],  # Flask-SQLAlchemy's derived name
         "wallets": ["balance", "id"],
     }

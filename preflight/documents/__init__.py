@@ -79,6 +79,9 @@ def text_of(path: str, data: bytes) -> str | Problem:
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:
+        declared = _python_source_encoding(path, data)
+        if declared is not None:  # PEP 263: a `# -*- coding: latin-1 -*-` line makes it valid Python
+            return read_python_declared(path, data, declared)
         if b"\x00" in data[:8192]:
             return Problem(path, "binary file, not checked", severity=Severity.INFO)
         line = data.count(b"\n", 0, exc.start) + 1
@@ -92,6 +95,40 @@ def text_of(path: str, data: bytes) -> str | Problem:
     return text
 
 
+def _python_source_encoding(path: str, data: bytes) -> str | None:
+    """The encoding a Python file declares in a PEP 263 coding line, when it is not UTF-8."""
+    if not path.endswith((".py", ".pyw")):
+        return None
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown codec name, or a BOM contradicting the declaration
+        return None
+    return None if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def read_python_declared(path: str, data: bytes, encoding: str) -> str | Problem:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Problem(path, f"not {encoding} text as its coding line declares: invalid byte "
+                             f"0x{data[exc.start]:02x} at line {line}", line=line)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _looks_templated(kind: FileKind, text: str, line: int) -> bool:
+    """Whether a parse error is explained by template markers. In Python, only markers on or just
+    before the failing line count: `{{` is also an f-string's literal brace, and a Jinja-templated
+    module fails at its first `{%`/`{{`; elsewhere any marker in the file counts."""
+    if kind is not FileKind.PYTHON:
+        return bool(TEMPLATE_MARKERS.search(text))
+    lines = text.split("\n")
+    return any(TEMPLATE_MARKERS.search(lines[i]) for i in range(max(0, line - 2), min(len(lines), line)))
+
+
 def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:
     module = importlib.import_module(PARSERS[kind])
     try:
@@ -99,7 +136,7 @@ def parse_text(path: str, kind: FileKind, text: str) -> Document | Problem:
     except ParseError as exc:
         severity = exc.severity
         message = exc.message
-        if TEMPLATE_MARKERS.search(text):
+        if _looks_templated(kind, text, exc.line):
             severity = Severity.INFO
             message = f"looks like a template (Jinja/Helm), not checked: {message}"
         return Problem(path, message, exc.line, exc.column, severity)

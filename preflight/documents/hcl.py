@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,12 +51,33 @@ def _labelled(kind: str, node: Any, labels: tuple[str, ...]) -> Iterator[Block]:
         yield from _labelled(kind, inner, labels + (str(label),))
 
 
+# HCL1 (Consul, Nomad and older Vault configs) lets a comma end an attribute line in a block:
+# `name = "web",`. HCL2 does not; such commas are blanked (columns kept) on a second attempt.
+_HCL1_TRAILING_COMMA = re.compile(r'(?m)^([ \t]*[A-Za-z_][\w-]*[ \t]*=[ \t]*'
+                                  r'(?:"(?:[^"\\\n]|\\.)*"|[\w.+-]+)[ \t]*),(?=[ \t]*(?:#.*)?$)')
+
+
+def _loads(hcl2: Any, text: str) -> Any:
+    source = text if text.endswith("\n") else text + "\n"
+    try:
+        return hcl2.loads(source, with_meta=True)
+    except Exception:
+        hcl1 = _HCL1_TRAILING_COMMA.sub(r"\1 ", source)
+        if hcl1 == source:
+            raise
+        try:
+            return hcl2.loads(hcl1, with_meta=True)
+        except Exception:
+            pass
+        raise  # the first error is the one to report
+
+
 def parse(path: str, kind: FileKind, text: str) -> HclDocument:
     import hcl2
     from lark.exceptions import UnexpectedInput
 
     try:
-        body = hcl2.loads(text if text.endswith("\n") else text + "\n", with_meta=True)
+        body = _loads(hcl2, text)
     except UnexpectedInput as exc:
         raise ParseError(f"invalid HCL: {str(exc).splitlines()[0]}", getattr(exc, "line", 1) or 1,
                          getattr(exc, "column", 1) or 1) from None

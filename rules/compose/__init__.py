@@ -6,7 +6,7 @@ from preflight_rules import COMMAND_KINDS
 RULES = {
     "DC001": ("compose.dc001_legacy_docker_compose", COMMAND_KINDS + (K.MARKDOWN, K.REQUIREMENTS), True),
     "DC002": ("compose.dc002_deploy_without_orphan_cleanup", (K.WORKFLOW, K.ACTION, K.SHELL, K.MAKEFILE), True),
-    "DC003": ("compose.dc003_depends_on_without_healthcheck", (K.COMPOSE,), True),
+    "DC003": ("compose.dc003_depends_on_without_healthcheck", (K.COMPOSE,), False),
     "DC004": ("compose.dc004_stateful_service_without_volume", (K.COMPOSE,), True),
     "DC005": ("compose.dc005_traefik_router_conflict", (K.COMPOSE,), True),
     "DC006": ("compose.dc006_acme_storage_not_persistent", (K.COMPOSE,), True),

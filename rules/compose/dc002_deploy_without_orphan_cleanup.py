@@ -6,8 +6,9 @@ A deploy that starts containers without first clearing what an earlier, failed d
 - `docker run --name X` with no earlier `docker rm -f X` (or `docker container rm -f X`,
   `docker stop X && docker rm X`).
 
-It looks at deploy scripts (shell scripts and Makefiles; files named for local development or tests,
-such as `dev.sh`, `start-local.sh`, `scripts/test-*.sh`, are skipped), commands run on a server
+It looks at deploy scripts (shell scripts and Makefiles; files named for local development, tests
+or demos, such as `dev.sh`, `start-local.sh`, `scripts/test-*.sh`, `demo_setup.sh`, `examples/`,
+are skipped), commands run on a server
 through `ssh host '...'` or an SSH action's `script:` (`appleboy/ssh-action`), and jobs on
 self-hosted runners. A job on a fresh GitHub-hosted runner has no old containers and is not
 flagged. "Earlier" means earlier in the same script, the same Makefile, or the same job.
@@ -71,8 +72,9 @@ RULE = RuleMeta(
     tags=("docker", "compose", "deploy"),
 )
 
-# Scripts for a developer's machine or for tests, not for deploying.
-LOCAL_SCRIPT = re.compile(r"(^|[/_.-])(dev|develop|development|local|test|tests|testing|e2e|ci-test)([/_.-]|$)",
+# Scripts for a developer's machine, for tests or for a demo, not for deploying.
+LOCAL_SCRIPT = re.compile(r"(^|[/_.-])(dev|develop|development|local|test|tests|testing|e2e|ci-test|"
+                          r"demo|demos|example|examples|tutorial|tutorials|sample|samples)([/_.-]|$)",
                           re.IGNORECASE)
 # Compose options that take a value (they come before the subcommand).
 COMPOSE_VALUE_OPTIONS = frozenset({"-f", "--file", "-p", "--project-name", "--profile", "--env-file",

@@ -10,7 +10,14 @@ A Compose service that `depends_on` another service without waiting for it to be
 `condition: service_completed_successfully` (a one-shot migration or init job) passes. Services
 are judged after merging the project's files: a `healthcheck` added by
 `docker-compose.override.yml` or an environment overlay, or inherited through `extends:`, YAML
-anchors or `<<` merge keys, counts.
+anchors or `<<` merge keys, counts. Compose files under a test-data directory (`testdata/`,
+`fixtures/`) are a test suite's input, not a deployment, and are not checked.
+
+Off by default (`extend-select = ["DC003"]` turns it on): on 37 well-known repositories
+(docs/precision.md) most of its findings were services that wait by themselves (an entrypoint
+that polls the database, as paperless-ngx, netbox-docker, Zulip and CTFd do), connect only on
+request (reverse proxies, admin UIs, frontends) or use `depends_on` for start order only, and
+none of that is visible in the compose file. Turn it on where the services do not wait.
 
 What it cannot see: a `HEALTHCHECK` baked into the dependency's image. If the image defines one,
 `service_healthy` works without a `healthcheck:` in the compose file; declare it in the compose
@@ -89,6 +96,7 @@ RULE = RuleMeta(
            "cascading timeout loops; wait for readiness (healthcheck + condition: service_healthy).",
     symptoms=("connection refused",),
     tags=("compose", "startup", "healthcheck"),
+    default_enabled=False,
 )
 
 PASSING = ("service_healthy", "service_completed_successfully")

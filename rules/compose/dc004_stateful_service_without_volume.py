@@ -11,8 +11,12 @@ followed: `PGDATA=/pgdata/data` in `environment:`, `--dbpath`/`--datadir`/`--dir
 MinIO's `server /export`, NATS's `--store_dir`. A `tmpfs` or an anonymous volume (`- /data`) is
 not storage that survives a re-created container. Redis and NATS count only when their command
 turns persistence on (`--appendonly yes`, `--save 60 1`, `-js`); Vault's in-memory dev server
-(`-dev`, `VAULT_DEV_ROOT_TOKEN_ID`) has nothing to keep. Services that only `build:` an image are
-skipped, and the project's files are merged first: a volume added by an overlay counts.
+(`-dev`, `VAULT_DEV_ROOT_TOKEN_ID`) has nothing to keep, nor have `vault agent` and `vault proxy`
+(in `command:` or `entrypoint:`), and a Vault server whose bind-mounted configuration in the
+repository names another `storage` (`consul`, `postgresql`, ...) keeps its data there. Services
+that only `build:` an image are skipped, and the project's files are merged first: a volume added
+by an overlay counts. CI and test stacks (`compose.ci.yaml`, `docker-compose.test.yml`, files
+under `.ci/` or `tests/`) hold throwaway data and are not checked.
 
 What it cannot see: a persistence setting in a mounted `redis.conf` (Redis is then not judged),
 a data directory moved by a mounted config file, and what a custom image's Dockerfile declares.
@@ -76,14 +80,16 @@ extend-images = { "ghcr.io/acme/ledger" = ["/srv/ledger"] }
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.data import data_options, load_data, merged
+from preflight.documents.hcl import HclDocument
 from preflight.facts import Repository
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
-from preflight_rules.compose.facts import Service, compose_model, settled, under
+from preflight_rules.compose.facts import Service, compose_model, is_throwaway_stack_path, settled, under
 
 RULE = RuleMeta(
     id="DC004",
@@ -145,13 +151,36 @@ def _data_dirs(service: Service, image: str, dirs: list[str]) -> tuple[list[str]
     return list(dirs), "its data directory"
 
 
-def _judge(service: Service, images: Mapping[str, Any]) -> str | None:
+VAULT_IMAGES = frozenset({"vault", "hashicorp/vault"})
+VAULT_LOCAL_STORAGE = frozenset({"file", "raft"})
+
+
+def _vault_storage_elsewhere(repo: Repository, service: Service) -> bool:
+    """A Vault server whose bind-mounted configuration (in this repository) keeps its data in another
+    service: `storage "consul"`, `"postgresql"`, `"s3"`... Only `file` and `raft` write to the container."""
+    types: set[str] = set()
+    for mount in service.mounts.values():
+        if mount.kind != "bind" or not mount.source or mount.source.startswith(("/", "~", "$")):
+            continue
+        source = posixpath.normpath(posixpath.join(posixpath.dirname(mount.span.path), mount.source))
+        for ref in repo.files_of(FileKind.TERRAFORM):
+            if ref.path == source or ref.path.startswith(source.rstrip("/") + "/"):
+                doc = repo.document(ref)
+                if isinstance(doc, HclDocument):
+                    types.update(b.labels[0] for b in doc.blocks() if b.type in ("storage", "backend") and b.labels)
+    return bool(types) and not types & VAULT_LOCAL_STORAGE
+
+
+def _judge(service: Service, images: Mapping[str, Any], repo: Repository) -> str | None:
     """None when fine (or not judged), else the problem."""
     image = service.image_name
     if image is None or image not in images or "$" in image:
         return None
+    if image in VAULT_IMAGES and _vault_storage_elsewhere(repo, service):
+        return None
     words = service.command_texts()
-    if any(w in words or w in service.environment for w in _table("ephemeral-when").get(image, ())):
+    started = [w.text or "" for w in service.entrypoint] + words  # `entrypoint: vault agent ...` counts
+    if any(w in started or w in service.environment for w in _table("ephemeral-when").get(image, ())):
         return None
     patterns = list(_table("persistent-when").get(image, ()))
     if patterns:
@@ -180,10 +209,12 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
     images = merged(_table("images"), ctx.options, "images")
     candidates: list[tuple[Span, str | None]] = []
     for configuration in repo.fact(compose_model):
+        if all(is_throwaway_stack_path(path) for path in configuration.files):
+            continue  # a CI or test stack's database is meant to be thrown away
         for service in configuration.services.values():
             if service.image is None or not service.image.text:
                 continue
-            problem = _judge(service, images)
+            problem = _judge(service, images, repo)
             if problem is None:
                 continue
             candidates.append((service.image.span, problem or None))

@@ -12,7 +12,9 @@ Traefik routing labels that cannot work as written, across all Compose files of 
 Labels in list (`- traefik.http.routers.web.rule=...`) and mapping form and under
 `deploy.labels` (Swarm) count. The project's files are merged first: the same service in
 `docker-compose.yml` and `docker-compose.override.yml` (or an environment overlay) is one service,
-and so is the same service name in two alternative files of one directory. Router names built
+and so is the same service name in two alternative files of one directory. Projects in two
+directories that each run their own Traefik service (alternative examples, separate hosts) do not
+share router names and are not compared with each other. Router names built
 from variables (`traefik.http.routers.${STACK}-web.rule`) are not compared. Nothing is said
 about `traefik.enable` unless some configuration in the repository sets `exposedByDefault=false`.
 When the clashing labels come from one YAML anchor (`labels: *web`, `<<: *web`), each finding
@@ -102,6 +104,12 @@ def _exposed_off(repo: Repository) -> Setting | None:
     return next((s for s in settings if s.key in EXPOSED and s.value.strip().lower() == "false"), None)
 
 
+def _separate_instances(one: str, other: str, own_traefik: set[str]) -> bool:
+    """Two projects that each run their own Traefik (alternative examples, separate hosts) do not
+    share a router namespace."""
+    return one != other and one in own_traefik and other in own_traefik
+
+
 def _where(span: Span) -> str:
     return f"{span.path}:{span.line}"
 
@@ -112,6 +120,7 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
     definers: dict[tuple[str, str, str], dict[tuple[str, str], tuple[str, Span]]] = {}
     services: list[Service] = list(all_services(repo))
     by_key = {(service.directory, service.name): service for service in services}
+    own_traefik = {service.directory for service in traefik_services(repo)}
     for service in services:
         for key, label in router_labels(service).items():
             definers.setdefault(key, {}).setdefault((service.directory, service.name), label)
@@ -125,7 +134,10 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
         entries = [(owner, (label, by_key[owner].span if spans.count(span) > 1 else span))
                    for owner, (label, span) in entries]
         for (directory, service_name), (_label, span) in entries:
-            others = [(d, n, s) for (d, n), (_, s) in entries if (d, n) != (directory, service_name)]
+            others = [(d, n, s) for (d, n), (_, s) in entries if (d, n) != (directory, service_name)
+                      and not _separate_instances(directory, d, own_traefik)]
+            if not others:
+                continue
             _, other_name, other_span = others[0]
             kind = "router" if what == "routers" else "Traefik service"
             yield ctx.finding(span, f"{protocol} {kind} `{name}` is also defined by service `{other_name}` at "

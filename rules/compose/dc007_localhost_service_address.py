@@ -15,7 +15,9 @@ URL host) — in:
 Not flagged: Compose services with `network_mode: host` (or sharing another container's network
 with `service:`/`container:`), a service's own address inside its own container
 (`VAULT_ADDR=http://127.0.0.1:8200` in the `vault` service: the port is one the service exposes,
-or the variable is named after the service or its image), workflow jobs that declare `services:`
+or the variable is named after the service or its image), a localhost URL on a port the
+configuration publishes (`http://localhost:5001` with `ports: ["5001:5000"]`: the address a
+browser on the host uses, such as a public base URL for links), workflow jobs that declare `services:`
 (CI service containers are reached on localhost), Kubernetes pods with several containers
 (sidecars share the pod's network) or `hostNetwork: true`, healthcheck commands, listen/bind
 settings (`LISTEN_ADDR`, `HOST=0.0.0.0`) and browser-facing URLs (`PUBLIC_URL`, `FRONTEND_URL`,
@@ -93,7 +95,7 @@ extend-ignored-tokens = ["docs"]
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from preflight.data import data_options, load_data, merged
@@ -184,6 +186,22 @@ def _own_address(service: Service, name: str, value: str, host: str) -> bool:
     return bool(prefix) and (prefix in service.name.lower() or (bool(image) and prefix in image))
 
 
+def _published_ports(services: Iterable[Service], repo: Repository) -> set[str]:
+    """Host ports the configuration publishes (`"5001:5000"` -> 5001): `http://localhost:5001` is then
+    the address a browser on the host uses (a public base URL), not one a container connects to."""
+    found: set[str] = set()
+    for service in services:
+        for port in service.ports:
+            doc = repo.loaded(port.span.path)
+            if doc is None:
+                continue
+            raw = doc.line_text(port.span.line)[port.span.column - 1:].strip().lstrip("-").strip().strip("\"'")
+            parts = raw.split("/", 1)[0].split(":")
+            if len(parts) >= 2 and parts[-2].isdigit():
+                found.add(parts[-2])
+    return found
+
+
 def _compose(repo: Repository, names: _Names) -> list[tuple[Span, str | None]]:
     candidates: list[tuple[Span, str | None]] = []
     for configuration in repo.fact(compose_model):
@@ -197,8 +215,9 @@ def _compose(repo: Repository, names: _Names) -> list[tuple[Span, str | None]]:
                 if host is None:
                     continue
                 span = _host_span(value.span, host, repo)
+                published = _published_ports(configuration.services.values(), repo)
                 if mode == "host" or mode.startswith(("service:", "container:")) or \
-                        _own_address(service, name, effective, host):
+                        _own_address(service, name, effective, host) or _port_of(effective, host) in published:
                     candidates.append((span, None))
                     continue
                 default = " (the default when it is unset)" if "${" in value.text else ""

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from preflight.documents.yamldoc import YamlDocument, scalar_text
+from preflight.testdata import is_test_data_path
 from preflight.facts import Repository
 from preflight.model import FileKind, Span
 
@@ -404,6 +405,8 @@ def compose_model(repo: Repository) -> list[Configuration]:
     builder = _Builder(repo)
     by_dir: dict[str, list[str]] = {}
     for ref in repo.files_of(FileKind.COMPOSE):
+        if is_test_data_path(ref.path):
+            continue  # a tool's own test inputs (docker/compose's pkg/e2e/testdata) are never deployed
         by_dir.setdefault(posixpath.dirname(ref.path), []).append(ref.path)
     configurations = []
     for directory, paths in sorted(by_dir.items()):
@@ -471,7 +474,9 @@ def under(path: str, directory: str) -> bool:
 
 def is_local_only_path(path: str) -> bool:
     """Local-only files: ``*.override.yml``, ``.dev.``/``.local.`` or ``-dev``/``-local`` before the
-    extension (``docker-compose.dev.yml``, ``run-local.sh``), and ``.env.local``."""
+    extension (``docker-compose.dev.yml``, ``run-local.sh``), ``.env.local``, and test data."""
+    if is_test_data_path(path):
+        return True
     name = posixpath.basename(path)
     if OVERRIDE.fullmatch(name):
         return True
@@ -481,6 +486,18 @@ def is_local_only_path(path: str) -> bool:
         return True
     return bool(re.search(r"(?:^|[.\-_])(?:dev|local)$", low)) or bool(
         re.search(r"\.(?:dev|local)\.", name.lower()))
+
+
+_THROWAWAY_NAME = re.compile(r"(?:^|[._-])(?:test|tests|ci|e2e|cypress)(?:[._-]|$)")
+_THROWAWAY_DIRS = frozenset({".ci", "ci", "test", "tests", "e2e"})
+
+
+def is_throwaway_stack_path(path: str) -> bool:
+    """A compose file for CI or tests (``compose.ci.yaml``, ``docker-compose.test.yml``, anything under
+    ``.ci/`` or ``tests/``): its containers live for one run."""
+    head, _, name = path.rpartition("/")
+    stem = name.lower().rsplit(".", 1)[0]
+    return bool(_THROWAWAY_NAME.search(stem)) or any(d.lower() in _THROWAWAY_DIRS for d in head.split("/") if d)
 
 
 def interpolations(text: str) -> list[tuple[str, str | None, int]]:

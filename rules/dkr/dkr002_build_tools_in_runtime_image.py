@@ -13,7 +13,11 @@ The final stage is the last `FROM` of the file, together with the stages it is b
 stage the final stage only copies from, and build tools the same `RUN` removes again
 (`apt-get purge -y --auto-remove gcc ...`, `apk add --virtual .build-deps ... && apk del .build-deps`,
 `apt-mark auto '.*'` followed by `apt-get autoremove`, `dnf remove ...`). `make` is not a compiler
-and is not flagged; nor are Python packages installed with pip.
+and is not flagged; nor are Python packages installed with pip. Images that are not deployed are
+not judged: Dockerfiles whose path says development, local, test, docs or CI (`.devcontainer/`,
+`compose/local/`, `Dockerfile.dev`, `docs/`, `certbot-compatibility-test/`), and toolchain images
+whose final stage builds on an image that already ships compilers (`buildpack-deps`, `golang`,
+`rust`, `gcc`, the devcontainers images; the `toolchain_images` list in `build_packages.toml`).
 
 preflight sees what the Dockerfile installs, not what the base image already contains: a final
 stage `FROM python:3.12` (not `-slim`) ships gcc without installing it.
@@ -128,11 +132,37 @@ class _Package:
     name: str
 
 
+# Images that are not deployed: development containers, local and test images, docs and CI tooling.
+NOT_DEPLOYED = re.compile(r"(^|[/_.-])(dev|develop|development|devcontainer|local|test|tests|testing|e2e|"
+                          r"docs|ci)([/_.-]|$)", re.IGNORECASE)
+
+
+def _image_name(image: str) -> str:
+    """``docker.io/library/golang:1.22-alpine@sha256:..`` -> ``golang``."""
+    name = image.strip().lower().split("@", 1)[0]
+    head, slash, last = name.rpartition("/")
+    name = f"{head}{slash}{last.split(':', 1)[0]}"
+    for prefix in ("docker.io/library/", "docker.io/", "library/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _on_toolchain_image(doc: DockerfileDocument, final: set[int], toolchains: list[str]) -> bool:
+    """The final stage builds on an image that already ships compilers (buildpack-deps, golang): it is
+    a build environment by design, and the packages it adds are not what puts tools in it."""
+    stage_names = {s.name.lower() for s in doc.stages if s.name}
+    return any(fnmatchcase(_image_name(doc.stages[i].image), pattern) for i in final
+               if doc.stages[i].image.lower() not in stage_names for pattern in toolchains)
+
+
 def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
-    if not isinstance(doc, DockerfileDocument):
+    if not isinstance(doc, DockerfileDocument) or NOT_DEPLOYED.search(doc.path):
         return
     final = final_stages(doc)
     data = load_data("build_packages")
+    if _on_toolchain_image(doc, set(final), [p.lower() for p in data.get("toolchain_images", ())]):
+        return
     patterns = [p.lower() for p in merged(list(data["packages"]), ctx.options, "build-packages")]
     exceptions = [p.lower() for p in data["not_build"]]
     runs: dict[int, list[Command]] = {}

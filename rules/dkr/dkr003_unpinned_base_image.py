@@ -2,10 +2,14 @@
 A `FROM` whose image has no tag (`FROM python`) or the tag `latest` (`FROM node:latest`), in any
 stage of any Dockerfile. An image chosen by a build argument is judged by the argument's default:
 `ARG PY=3.12` / `FROM python:${PY}-slim` passes, while an `ARG` with no default, or one defaulting
-to `latest` or to an image without a tag, is reported with a message saying so.
+to `latest` or to an image without a tag, is reported with a message saying so. Two exceptions: an
+image that is one argument with no default (`ARG BASE_IMAGE` / `FROM ${BASE_IMAGE}`), since a build
+without it stops and the image is named by whoever builds (a compose `build.args`, a script), and
+BuildKit's automatic platform arguments (`FROM binary-$TARGETOS`), which are always set.
 
 Not flagged: digest pins (`python@sha256:...`, also with a tag), `scratch`, an earlier stage of the
-same file (`FROM builder`), and the `--platform=$BUILDPLATFORM` flag (it is not the image).
+same file (`FROM builder`), the `--platform=$BUILDPLATFORM` flag (it is not the image), and
+Dockerfiles under a test-data directory (`testdata/`, `fixtures/`), which a test suite builds.
 The finding points at the image on the `FROM` line.
 
 A tag is not an immutable pin: `python:3.12-slim` still moves with patch releases and rebuilds. This
@@ -54,6 +58,7 @@ from preflight.documents.base import Document
 from preflight.documents.dockerfile import DockerfileDocument, Stage
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight.testdata import is_test_data_path
 from preflight_rules.dkr.facts import global_args
 
 RULE = RuleMeta(
@@ -71,11 +76,14 @@ RULE = RuleMeta(
 )
 
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+# Build arguments BuildKit sets on every build (the platform being built for and on).
+AUTOMATIC_ARGS = frozenset({"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+                            "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"})
 FROM_PREFIX = re.compile(r"\s*FROM\s+(?:--\S+\s+)*", re.IGNORECASE)
 
 
 def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
-    if not isinstance(doc, DockerfileDocument):
+    if not isinstance(doc, DockerfileDocument) or is_test_data_path(doc.path):
         return
     args = global_args(doc)
     earlier: set[str] = set()
@@ -106,6 +114,10 @@ def _problem(image: str, args: dict[str, str | None], earlier: set[str]) -> str 
         return value
 
     resolved = VARIABLE.sub(substitute, image)
+    if missing and all(name in AUTOMATIC_ARGS for name in missing):
+        return None  # BuildKit always sets these (`FROM binary-$TARGETOS` picks one of the file's stages)
+    if missing and VARIABLE.fullmatch(image.strip()):
+        return None  # `FROM ${BASE_IMAGE}`: without the argument the build stops; its caller names the image
     if missing:
         name = missing[0]
         declared = "has no default" if name in args else "is not declared before the first FROM"

@@ -5,7 +5,10 @@ through branches and merges): `op.create_table`, `op.add_column`, `op.drop_colum
 `op.alter_column(..., new_column_name=...)`, `op.rename_table`, `op.drop_table` and the same ops
 inside `with op.batch_alter_table(...)`, and compares the resulting schema with the models
 (declarative classes, Flask-SQLAlchemy `db.Model`, SQLModel `table=True`, `Table(...)` objects,
-columns inherited from mixins and abstract bases, single-table inheritance).
+columns inherited from mixins and abstract bases, single-table inheritance; under joined-table
+inheritance a subclass's table holds only its own columns). Migrations are read from `versions/`
+directories and from a plugin's own `migrations/` directory of revisions, whose history runs after
+the application's.
 
 It runs only in repositories that have Alembic migrations, and it stays silent where it cannot
 know: a table created or altered by raw SQL (`op.execute("CREATE TABLE ...")`), a table that

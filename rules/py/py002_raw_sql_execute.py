@@ -15,7 +15,10 @@ or `join` (also through a local variable that only ever holds such a string):
 Not flagged: `execute(text(...))`, `execute(select(...))` and other constructs;
 `conn.exec_driver_sql("...")` (the API for driver-level SQL); DB-API cursors and connections
 (`sqlite3`, `psycopg`/`psycopg2`, `asyncpg`, `pymysql`, `aiosqlite`: `cur.execute("... %s", (x,))`
-is their parameterised form); Alembic's `op.execute("...")`, which accepts strings.
+is their parameterised form); Alembic's `op.execute("...")`, which accepts strings. A plain
+string (not one built from values) is not flagged where the repository pins SQLAlchemy below 2.0
+in every requirements file, `pyproject.toml` and `poetry.lock` that names it (`sqlalchemy==1.4.54`,
+`<2.0`): 1.x runs it. The upgrade to 2.x is where it breaks; this rule reports it then.
 
 The receiver is judged from the module: its imports, its annotations, how the variable was
 obtained. Names imported from the project itself are judged by their names (`engine`,
@@ -86,6 +89,7 @@ import ast
 from collections.abc import Iterator
 
 from preflight.documents.python import PythonDocument
+from preflight.facts import Repository
 from preflight.model import FileKind, Finding, Severity
 from preflight.pynames import argument
 from preflight.rule import Context, RuleMeta
@@ -135,7 +139,31 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
             what = BUILT.get(string.how, "a built string")
             message = (f"execute() is given SQL as {what}: values spliced into SQL are an injection hole and "
                        "SQLAlchemy 2.x rejects strings; use text() with bind parameters (:name) and pass the values")
+        elif ctx.repo.fact(sqlalchemy_pinned_below_2):
+            continue  # 1.x runs a plain string; only a string built from values is a problem there
         else:
             message = ("execute() is given a plain SQL string, which SQLAlchemy 2.x rejects with "
                        "ObjectNotExecutableError; wrap it in sqlalchemy.text()")
         yield ctx.finding(doc.node_span(sql), message, fix=None if string.built else text_fix(doc, sql))
+
+
+def sqlalchemy_pinned_below_2(repo: Repository) -> bool:
+    """The repository declares or locks SQLAlchemy, and no declaration or lock admits 2.x
+    (redash's `sqlalchemy==1.3.24`, CTFd's `sqlalchemy==1.4.54`)."""
+    from preflight_rules.dep.facts import environments
+    from preflight_rules.dep.specifiers import admits_any, parse_pep440
+
+    two = parse_pep440(">=2")
+    seen = False
+    for env in repo.fact(environments):
+        for declaration in env.declared.get("sqlalchemy", []):
+            seen = True
+            if admits_any(declaration.constraint, two):
+                return False
+        for lock in env.locks:
+            locked = lock.get("sqlalchemy")
+            if locked is not None:
+                seen = True
+                if not locked.version.split(".")[0].isdigit() or int(locked.version.split(".")[0]) >= 2:
+                    return False
+    return seen

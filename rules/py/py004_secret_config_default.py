@@ -15,12 +15,14 @@ Critical means a secret-like name (`SECRET_KEY`, `JWT_SECRET`, `DB_PASSWORD`, `S
 ... judged by whole name tokens, as every preflight rule does) or a connection setting
 (`DATABASE_URL`, `SQLALCHEMY_DATABASE_URI`, `REDIS_URL`, `CELERY_BROKER_URL`, `VAULT_ADDR`, ...).
 
-A fallback is a string (an empty string too: it hides the missing value until first use), a
-module constant holding one, or a value generated at start-up (`secrets.token_urlsafe(32)`,
+A fallback is a non-empty string, a module constant holding one, or a value generated at start-up (`secrets.token_urlsafe(32)`,
 `get_random_secret_key()`: every worker and every restart gets a different key). Not a fallback:
-`None`, no default at all (`os.environ["SECRET_KEY"]`, `Field(...)`), or the value of another
+`None`, no default at all (`os.environ["SECRET_KEY"]`, `Field(...)`), the value of another
 variable (`os.getenv("DATABASE_URL", os.getenv("DB_URL"))`; a literal at the end of such a chain
-is flagged).
+is flagged), a yes/no word (`os.getenv("ATHENA_OPTIONAL_CREDENTIALS", "true")` is a switch, not a
+credential), and, unless `flag-empty-default = true`, an empty string: in real projects `""` is
+how an optional integration says "not configured" (`SENTRY_DSN`, `EMAIL_HOST_PASSWORD`,
+`LDAP_BIND_PASSWORD`), and a required secret left empty usually stops the app on its own.
 
 Not checked: tests (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`), test and development
 settings modules (`settings/test.py`, `settings/local.py`, `settings/dev.py`, `settings_test.py`,
@@ -86,7 +88,7 @@ Options, under `[tool.preflight.rules.PY004]`:
 [tool.preflight.rules.PY004]
 extend-critical-settings = ["KAFKA_BOOTSTRAP_SERVERS"]  # more connection settings (see rules/data/critical_settings.toml)
 extend-secret-names = ["signature"]                     # more secret-like name tokens (rules/data/secret_names.toml)
-flag-empty-default = false                              # accept "" as "not configured"
+flag-empty-default = true                               # also report "" defaults
 ```
 
 `critical-settings` / `secret-names` replace the built-in lists instead of extending them.
@@ -120,10 +122,11 @@ RULE = RuleMeta(
               "jwt.exceptions.InvalidSignatureError: Signature verification failed"),
     options=(*data_options("critical-settings", "list of critical connection setting names"),
              *SECRET_NAME_OPTIONS,
-             Option("flag-empty-default", True, "also report an empty-string default")),
+             Option("flag-empty-default", False, "also report an empty-string default")),
     tags=("python", "configuration", "secrets"),
 )
 
+SWITCH_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
 DEV_SETTINGS = re.compile(r"(^|/)(settings|config|conf)/(test|tests|testing|dev|development|local)\.py$"
                           r"|(^|/)(test|testing|dev|development|local)_settings\.py$"
                           r"|(^|/)settings_(test|testing|dev|development|local)\.py$")
@@ -168,6 +171,8 @@ def _fallback(node: ast.expr | None, scope: Scope, names: Names, doc: PythonDocu
         return None
     if isinstance(node, ast.Constant):
         if isinstance(node.value, str):
+            if node.value.strip().lower() in SWITCH_WORDS:
+                return None  # "true"/"false": the setting is a switch, whatever its name says
             return "empty" if node.value == "" else "hard-coded"
         return None
     if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod))):
@@ -195,7 +200,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     guarded = guarded_nodes(doc.tree, _is_debug_guard)
     by_node = {id(r.node): r for r in reads}
     inner_reads = {id(r.default) for r in reads if r.default is not None and id(r.default) in by_node}
-    flag_empty = bool(ctx.options.get("flag-empty-default", True))
+    flag_empty = bool(ctx.options.get("flag-empty-default", False))
     for read in reads:
         if read.default is None or id(read.node) in guarded:
             continue

@@ -8,6 +8,9 @@ Flask-SQLAlchemy's `db.create_all()`.
 Test code is fine (files under `tests/`, `test_*.py`, `*_test.py`, `tests.py`, `conftest.py`, pytest
 fixtures, `setUp` methods, and calls guarded by a test switch such as `if settings.TESTING:`), and
 so is a repository without Alembic, where `create_all()` is how the schema is made. Migrations themselves are not checked.
+Nor is Alembic's documented way to build a fresh database: `create_all()` followed, in the same
+function, by stamping the version table (`command.stamp(cfg, "head")`, Flask-Migrate's `stamp()`,
+or a function of the same module that does), so later migrations start from the right revision.
 
 ## Why it matters
 Seed 001, rule 1, "Migrations Are Not Optional": every model change must come with an Alembic
@@ -142,10 +145,34 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
 def _visit(doc: PythonDocument, ctx: Context, node: ast.AST, parents: list[ast.AST], flask_db: bool,
            where: str) -> Iterator[Finding]:
     for child in ast.iter_child_nodes(node):
-        if _is_create_all(child, flask_db) and not _test_guarded(parents):
+        if _is_create_all(child, flask_db) and not _test_guarded(parents) and not _then_stamps(doc, parents):
             spelled = ast.get_source_segment(doc.text, child) or "metadata.create_all"
             yield ctx.finding(doc.node_span(child), f"`{spelled}` creates tables outside Alembic, but this "
                                                     f"repository has migrations ({where}); run `alembic upgrade "
                                                     "head` instead and keep create_all() for tests")
         else:
             yield from _visit(doc, ctx, child, [*parents, child], flask_db, where)
+
+
+def _call_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _then_stamps(doc: PythonDocument, parents: list[ast.AST]) -> bool:
+    """The enclosing function also stamps the Alembic version (`command.stamp(cfg, "head")`, directly or
+    through a function of the same module): Alembic's documented way to build a fresh database."""
+    function = next((p for p in reversed(parents) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if function is None or doc.tree is None:
+        return False
+    local = {n.name: n for n in doc.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def stamps(node: ast.AST, follow: bool) -> bool:
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            name = _call_name(call.func)
+            if "stamp" in name.lower():
+                return True
+            if follow and name in local and local[name] is not node and stamps(local[name], False):
+                return True
+        return False
+
+    return stamps(function, True)

@@ -9,7 +9,8 @@ A `.env` file (`.env`, `.env.production`, `.env.bots`, `prod.env`, ...) holding 
 Templates are not checked: a file named `.env.example`, `.env.sample`, `.env.template`,
 `.env.dist`, `.env.defaults`, `.env.tpl` or `example.env`. Nor are values that are empty,
 references (`${DB_PASSWORD}`) or placeholders (`changeme`, `<token>`, `your-key-here`; the list is
-data). The finding points at the first secret-like key.
+data), nor files under a test-data directory (`testdata/`, `fixtures/`), whose values a test suite
+invented. The finding points at the first secret-like key.
 
 ## Why it matters
 Seed 001, rule 8: agent credentials belong in a local `.env.bots` file "which is listed in
@@ -68,6 +69,7 @@ from collections.abc import Iterator
 from preflight.documents.dotenv import EnvDocument
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight.testdata import is_test_data_path
 from preflight.secretnames import SECRET_NAME_OPTIONS, is_secret_name, secret_words
 from preflight_rules.sec.secretvalues import PLACEHOLDER_OPTIONS, exposure, is_plain_secret, placeholder_check
 
@@ -97,7 +99,7 @@ def is_template(path: str) -> bool:
 
 
 def check_document(doc: EnvDocument, ctx: Context) -> Iterator[Finding]:
-    if not isinstance(doc, EnvDocument) or is_template(doc.path):
+    if not isinstance(doc, EnvDocument) or is_template(doc.path) or is_test_data_path(doc.path):
         return
     words = secret_words(ctx.options)
     is_placeholder = placeholder_check(ctx.options)

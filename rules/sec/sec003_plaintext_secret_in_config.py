@@ -19,8 +19,9 @@ that are empty, not strings, file paths (`/run/secrets/db-password`), references
 `secure:`, `!vault`, `vault:...`, `op://...`, `ENC[...]`) or placeholders (`changeme`, `<token>`,
 `your-key-here`, `postgres`; the list is data) are not reported; a placeholder in a real config is
 PY004's business. Compose files meant for local use only (`docker-compose.override.yml`, names with
-`.dev.`, `.local.`, `-dev`, `-local`, `.test.`, `-test`, `.ci.`, `-ci`) are not checked: their
-passwords guard a throwaway database on a laptop or a CI runner. A compose password equal to the
+`.dev.`, `.local.`, `-dev`, `-local`, `.test.`, `-test`, `.ci.`, `-ci`, `e2e`, files under `.ci/`,
+`tests/` or a test-data directory) are not checked: their passwords guard a throwaway database on
+a laptop or a CI runner. A compose password equal to the
 user or database name set next to it (`POSTGRES_USER=gitea`, `POSTGRES_PASSWORD=gitea`) is a demo
 credential and is not reported either.
 
@@ -94,7 +95,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from preflight_rules.compose.facts import entries, is_local_only_path
+from preflight_rules.compose.facts import entries, is_local_only_path, is_throwaway_stack_path
 from preflight_rules.sec.secretvalues import (
     PLACEHOLDER_OPTIONS,
     is_plain_secret,
@@ -182,7 +183,8 @@ def _pulumi_values(doc: YamlDocument, ctx: Context, judge: _Judge, mapping: dict
 
 def _compose(doc: YamlDocument, ctx: Context, judge: _Judge) -> Iterator[Finding]:
     name = doc.path.rpartition("/")[2].lower()
-    if is_local_only_path(doc.path) or THROWAWAY_COMPOSE.search(name.rsplit(".", 1)[0]):
+    if is_local_only_path(doc.path) or THROWAWAY_COMPOSE.search(name.rsplit(".", 1)[0]) \
+            or is_throwaway_stack_path(doc.path):
         return
     for root in doc.documents:
         services = root.get("services") if isinstance(root, dict) else None

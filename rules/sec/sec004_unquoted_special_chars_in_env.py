@@ -10,6 +10,8 @@ A `.env` value that a shell or an env-file reader would change, because it is no
 
 Single-quoted values are literal everywhere and never flagged; so are `${NAME}` / `$NAME`
 references, which are meant to expand, and characters escaped with a backslash inside double quotes.
+Files under a test-data directory (`testdata/`, `fixtures/`) are a test suite's input and are skipped,
+and so are values that are template placeholders (`DOMAIN={{ cookiecutter.domain }}`).
 The finding points at the value.
 
 ## Why it matters
@@ -53,6 +55,7 @@ from collections.abc import Iterator
 from preflight.documents.dotenv import EnvDocument, EnvEntry
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
+from preflight.testdata import is_test_data_path
 
 RULE = RuleMeta(
     id="SEC004",
@@ -105,10 +108,15 @@ def hazards(entry: EnvEntry) -> list[str]:
     return found
 
 
+TEMPLATE_VALUE = re.compile(r"\{\{.*\}\}|\{%.*%\}")
+
+
 def check_document(doc: EnvDocument, ctx: Context) -> Iterator[Finding]:
-    if not isinstance(doc, EnvDocument):
+    if not isinstance(doc, EnvDocument) or is_test_data_path(doc.path):
         return
     for entry in doc.entries:
+        if TEMPLATE_VALUE.search(entry.value or ""):
+            continue  # `{{ cookiecutter.domain }}`: a template placeholder, rendered before anything reads it
         found = hazards(entry)
         if not found:
             continue

@@ -449,7 +449,8 @@ def _tox(doc: Any) -> Iterator[PythonPlace]:
                 yield PythonPlace(doc.path, span.line, span.column, span.end_column or span.column,
                                   match.group(0), "tox envlist", f"{first}.{int(rest)}")
     for name in sections:
-        basepython = doc.get(name, "basepython") if name.startswith("testenv") else None
+        # only the base [testenv]: a named env's basepython (`[testenv:oldest]`) picks that env's Python
+        basepython = doc.get(name, "basepython") if name == "testenv" else None
         found = basepython.find(re.compile(r"python(\d+\.\d+)"), doc.path) if basepython else None
         if found is not None:
             match, span = found

@@ -13,8 +13,15 @@ Places in one repository that disagree about which Python the project runs on, c
   and `~3.11` are read as PEP 440 ranges);
 - `.python-version` (its first version: the default `python`; further lines are extra
   interpreters) and `runtime.txt` (`python-3.11.4`);
-- `tox.ini` `basepython = python3.X` or an `envlist` with a single `pyXY`, and a `noxfile.py`
-  session with a single `python=`.
+- `tox.ini` `basepython = python3.X` in `[testenv]` (a named env's, such as `[testenv:oldest]`,
+  picks that env's Python) or an `envlist` with a single `pyXY`, and a `noxfile.py` session with a
+  single `python=`.
+
+Places are compared within one project: a directory with its own metadata (`pyproject.toml`,
+`setup.py`, `requirements.txt`, `.python-version`, `tox.ini`, ...) is judged apart from the rest,
+so a repository of independent examples is not one project. Workflows belong to the repository's
+top, and count only when the top is a Python project. When a workflow tests several Pythons (a
+matrix or a list), its single-version jobs run tools (lint, docs, coverage) and do not vote.
 
 The places that name one Python vote; the version most of them use is the majority, and every
 place that uses another one is reported, naming the places it disagrees with. On a tie, all of
@@ -100,6 +107,7 @@ moving one place to an older Python.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from preflight.facts import Repository
@@ -125,8 +133,55 @@ RULE = RuleMeta(
 MAX_NAMED = 3
 
 
+PROJECT_MARKERS = frozenset({"pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pipfile",
+                             ".python-version", "runtime.txt", "tox.ini", "noxfile.py", "poetry.lock"})
+
+
 def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
     places = repo.fact(python_versions)
+    if _tests_a_matrix(repo):  # single-version jobs are then tooling (lint, docs, coverage), not the runtime
+        places = [p for p in places if p.what != "setup-python python-version"]
+    projects = _project_dirs(repo)
+    by_project: dict[str, list[PythonPlace]] = {}
+    for place in places:
+        project = _project_of(place.path, projects)
+        if project == "" and "" not in projects and place.path.startswith(".github/"):
+            continue  # the top is no Python project (pulumi/examples, a TypeScript action): its CI runs tools
+        by_project.setdefault(project, []).append(place)
+    for _, members in sorted(by_project.items()):
+        yield from _judge(members, ctx)
+
+
+def _project_dirs(repo: Repository) -> set[str]:
+    """Directories holding a Python project's own metadata: each is judged on its own (a repository
+    of independent examples, a sub-package with its own pins)."""
+    return {posixpath.dirname(f.path) for f in repo.files if posixpath.basename(f.path).lower() in PROJECT_MARKERS}
+
+
+def _project_of(path: str, projects: set[str]) -> str:
+    if path.startswith(".github/"):
+        return ""  # workflows and actions belong to the repository's top
+    directory = posixpath.dirname(path)
+    while directory:
+        if directory in projects:
+            return directory
+        directory = posixpath.dirname(directory)
+    return ""
+
+
+def _tests_a_matrix(repo: Repository) -> bool:
+    """A workflow runs setup-python with several versions (a list or a `${{ matrix.* }}` value)."""
+    for doc in repo.documents(FileKind.WORKFLOW, FileKind.ACTION):
+        for step in getattr(doc, "steps", ()):
+            if (step.uses or "").split("@", 1)[0].lower() != "actions/setup-python":
+                continue
+            value = step.with_.get("python-version")
+            if isinstance(value, list) or (isinstance(value, str) and "matrix." in value):
+                return True
+    return False
+
+
+def _judge(places: list[PythonPlace], ctx: Context) -> Iterator[Finding]:
     exact = [p for p in places if p.version]
     if not exact:
         return

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -117,7 +117,7 @@ def tree_files(tree: Path) -> dict[str, bytes]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def seeds() -> dict[FileKind, tuple[bytes, ...]]:
     """Realistic documents of every kind: the fixture files (deduplicated) and a few extras."""
     found: dict[FileKind, dict[bytes, None]] = {kind: {} for kind in KIND_PATHS}
@@ -134,7 +134,7 @@ def seeds() -> dict[FileKind, tuple[bytes, ...]]:
     return {kind: tuple(docs) for kind, docs in found.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def vocabulary(kind: FileKind) -> tuple[str, ...]:
     """Tokens the seeds of ``kind`` are made of, plus its syntax characters."""
     words: dict[str, None] = {}
@@ -229,7 +229,7 @@ def documents(kind: FileKind) -> st.SearchStrategy[bytes]:
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def registry() -> Registry:
     return load_registry(plugins=False)
 

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -265,8 +266,10 @@ def survives(files: dict[str, bytes]) -> CheckResult:
     The only findings of the engine's own rules may be PF001 (a file preflight could not read or
     parse) and PF003 (an unused suppression): a PF002 is a bug in a rule or in a shared layer.
     """
-    with scratch_repo(files) as root:
+    with scratch_repo(files) as root, warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
         result = check_all(root)
+        assert [str(w.message) for w in warned] == []  # a CLI run would print them on stderr
         engine = [f for f in result.findings if f.rule_id.startswith("PF") and f.rule_id not in ALLOWED_PF]
         assert not engine, "\n".join(f"{f.path}:{f.span.line}: {f.rule_id} {f.message}" for f in engine)
         assert result.errors == []

@@ -89,6 +89,13 @@ def test_yaml_alias_bombs_cost_nothing(tmp_path: Path) -> None:
     assert report["summary"]["files"] == 5
 
 
+def test_reused_yaml_anchor_prints_no_warning(tmp_path: Path) -> None:
+    """Valid YAML (the later anchor wins); ruamel's warning must not reach stderr."""
+    write(tmp_path, {"docker-compose.yml": "x: &a 1\ny: &a 2\nservices:\n  web:\n    image: nginx:1.27\n"})
+    code, report = run_bounded(tmp_path, timeout=60)  # asserts an empty stderr
+    assert (code, report["findings"]) == (0, [])
+
+
 # ---------------------------------------------------------------------------------------------
 # Deep nesting: a RecursionError (or CPython's parser running out of stack) becomes PF001
 # ---------------------------------------------------------------------------------------------

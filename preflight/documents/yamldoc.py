@@ -6,6 +6,7 @@ resolve to the same object, so an alias bomb costs no memory at load time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,7 +128,10 @@ def load_documents(path: str, text: str) -> list[Any]:
         raise ParseError(f"nesting too deep to parse: more than {MAX_FLOW_DEPTH} nested [ ] or {{ }} "
                          "on one line", deep)
     try:
-        return [d for d in _loader().load_all(text)]
+        with warnings.catch_warnings():
+            # ruamel warns on stderr about valid YAML (a re-defined anchor: the later one wins)
+            warnings.simplefilter("ignore")
+            return [d for d in _loader().load_all(text)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -112,7 +112,7 @@ def test_deeply_nested_documents_are_pf001(tmp_path: Path) -> None:
         "pyproject.toml": "[project]\nname = 'x'\ndependencies = " + "[" * DEEP + "]" * DEEP + "\n",
         "app/chain.py": "import os\nx = " + " + ".join(['"s"'] * 2000) + "\nos.system(x)\n",
         "app/attributes.py": "x = a" + ".b" * 500 + "\n",
-        "app/plus.py": "x = " + "1+" * DEEP + "1\n",
+        "app/plus.py": "x = " + "1+" * 20_000 + "1\n",
         "nginx/nginx.conf": "http {\n" + "location / { " * DEEP + "}" * DEEP + "\n}\n",
         "deploy.sh": "x=" + "$(" * 5000 + "a" + ")" * 5000 + "\n" + "(" * 5000 + ":" + ")" * 5000 + "\n",
         "Dockerfile": "FROM python:3.12\nRUN " + "$(" * 5000 + ")" * 5000 + "\n",
@@ -121,7 +121,8 @@ def test_deeply_nested_documents_are_pf001(tmp_path: Path) -> None:
     code, report = run_bounded(tmp_path, timeout=180)
     found = pf(report)
     plus = [f for f in found if f[0] == "app/plus.py"]
-    assert len(plus) == 1 and plus[0][3].startswith("nesting too deep to parse")  # wording varies by Python
+    # CPython 3.11+ gives up while parsing; 3.10 builds the tree, which the depth check refuses
+    assert len(plus) == 1 and plus[0][3].startswith(("nesting too deep to parse", "nesting too deep to check"))
     assert [f for f in found if f[0] != "app/plus.py"] == [
         ("app/attributes.py", 1, "error",
          f"nesting too deep to check: 504 levels of syntax tree, preflight reads up to {MAX_DEPTH}"),

@@ -100,7 +100,7 @@ def test_reused_yaml_anchor_prints_no_warning(tmp_path: Path) -> None:
 # Deep nesting: a RecursionError (or CPython's parser running out of stack) becomes PF001
 # ---------------------------------------------------------------------------------------------
 
-DEEP = 100_000
+DEEP = 5_000
 
 
 def test_deeply_nested_documents_are_pf001(tmp_path: Path) -> None:

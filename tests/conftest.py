@@ -44,3 +44,28 @@ def _not_in_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see the defaults of a terminal, also when CI runs them (GITHUB_ACTIONS selects --format github)."""
     for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(name, raising=False)
+
+
+# Property-based tests (tests/test_fuzz.py): reproducible and bounded in CI; deeper locally with
+# PREFLIGHT_FUZZ_EXAMPLES=2000 (examples per test) and PREFLIGHT_FUZZ_SEED=random for new inputs.
+try:
+    from hypothesis import HealthCheck, settings as _hypothesis_settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extras
+    pass
+else:
+    _fuzz_seeded = os.environ.get("PREFLIGHT_FUZZ_SEED", "") != "random"
+    _hypothesis_settings.register_profile(
+        "preflight",
+        max_examples=int(os.environ.get("PREFLIGHT_FUZZ_EXAMPLES", "30")),
+        deadline=None,
+        derandomize=_fuzz_seeded,  # the same examples on every run, so CI is reproducible
+        **({"database": None} if _fuzz_seeded else {}),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        print_blob=True,
+    )
+    _hypothesis_settings.load_profile("preflight")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "corpus: runs preflight over a directory of real repositories "
+                                       "(PREFLIGHT_CORPUS=<dir>); skipped without it")

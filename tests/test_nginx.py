@@ -6,7 +6,7 @@ import pytest
 
 from preflight.documents.base import ParseError
 from preflight.documents.nginx import parse
-from preflight.model import FileKind
+from preflight.model import FileKind, Severity
 
 CONF = '''# top comment
 events {}
@@ -60,3 +60,20 @@ def test_errors_have_positions(text: str, message: str, line: int, column: int) 
 def test_empty_and_comment_only_files() -> None:
     assert parse("x.conf", FileKind.NGINX, "").directives == []
     assert parse("x.conf", FileKind.NGINX, "# nothing\n;\n").directives == []
+
+
+def test_apache_config_in_sites_available_is_an_info_not_an_error() -> None:
+    """Debian's sites-available/ holds Apache httpd files too (seen in a real repository)."""
+    apache = "# vhost\n<VirtualHost *:80>\n    ServerName example.com\n    DocumentRoot /var/www\n</VirtualHost>\n"
+    with pytest.raises(ParseError) as caught:
+        parse("sites-available/000-default.conf", FileKind.NGINX, apache)
+    assert (caught.value.message, caught.value.line, caught.value.severity) == (
+        'looks like an Apache httpd configuration, not nginx; not checked (unexpected end of file, '
+        'expecting ";" or "}" after "<VirtualHost")', 2, Severity.INFO)
+
+
+def test_broken_nginx_without_apache_sections_stays_an_error() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse("nginx.conf", FileKind.NGINX, "server {\n    listen 80\n}\n")
+    assert (caught.value.message, caught.value.severity) == ('directive "listen" is not terminated by ";"',
+                                                             Severity.ERROR)

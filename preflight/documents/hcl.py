@@ -81,6 +81,8 @@ def parse(path: str, kind: FileKind, text: str) -> HclDocument:
     except UnexpectedInput as exc:
         raise ParseError(f"invalid HCL: {str(exc).splitlines()[0]}", getattr(exc, "line", 1) or 1,
                          getattr(exc, "column", 1) or 1) from None
+    except RecursionError:
+        raise  # parse_text says "nesting too deep to parse"
     except Exception as exc:  # python-hcl2 raises assorted errors on odd input
         raise ParseError(f"invalid HCL: {type(exc).__name__}: {exc}") from None
     return HclDocument(path, kind, text, body)

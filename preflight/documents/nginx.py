@@ -10,11 +10,12 @@ bodies are skipped as opaque.  Unbalanced braces, an unterminated string or a di
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from preflight.documents.base import Document, ParseError
-from preflight.model import FileKind, Span
+from preflight.model import FileKind, Severity, Span
 
 
 @dataclass(frozen=True)
@@ -194,5 +195,18 @@ def parse_directives(text: str) -> list[Directive]:
     return top
 
 
+# An Apache httpd section tag alone on its line (`<VirtualHost *:80>`, `</IfModule>`): Debian's
+# sites-available/ layout, which names a file nginx, is Apache's too.
+_APACHE_SECTION = re.compile(r"^[ \t]*</?[A-Za-z][\w-]*(?:[ \t][^>\n]*)?>[ \t]*$", re.MULTILINE)
+
+
 def parse(path: str, kind: FileKind, text: str) -> NginxDocument:
-    return NginxDocument(path, kind, text, parse_directives(text))
+    try:
+        return NginxDocument(path, kind, text, parse_directives(text))
+    except ParseError as exc:
+        apache = _APACHE_SECTION.search(text)
+        if apache is None:
+            raise
+        line = text.count("\n", 0, apache.start()) + 1
+        raise ParseError(f"looks like an Apache httpd configuration, not nginx; not checked ({exc.message})",
+                         line, severity=Severity.INFO) from None

@@ -51,13 +51,29 @@ class PythonDocument(Document):
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
+# Rules may walk a tree recursively (scopes, string concatenations, visitors): the parser hands
+# them no tree deeper than this, so none can exhaust the interpreter's stack (real code stays
+# under 30 levels; rules were measured to cope with 440 at the default recursion limit).
+MAX_DEPTH = 300
+
+
 def _walk(tree: ast.AST) -> list[ast.AST]:
     """``list(ast.walk(tree))``, same nodes in the same order, without a generator per node."""
+    return _walk_levels(tree)[0]
+
+
+def _walk_levels(tree: ast.AST) -> tuple[list[ast.AST], int]:
+    """The nodes of ``_walk`` and how many levels deep the tree is (a breadth-first walk visits
+    the levels in turn, so counting them costs one comparison per node)."""
     node_type = ast.AST
     nodes = [tree]
     append = nodes.append
     i = 0
+    depth, level_end = 1, 1
     while i < len(nodes):
+        if i == level_end:  # every node of the previous level has been visited
+            depth += 1
+            level_end = len(nodes)
         node = nodes[i]
         i += 1
         for name in node._fields:
@@ -68,7 +84,16 @@ def _walk(tree: ast.AST) -> list[ast.AST]:
                 for item in value:
                     if isinstance(item, node_type):
                         append(item)
-    return nodes
+    return nodes, depth
+
+
+def _deepest_line(nodes: list[ast.AST]) -> int:
+    """The line of a node on the deepest level (the last nodes of a breadth-first walk)."""
+    for node in reversed(nodes):
+        line = getattr(node, "lineno", None)
+        if line is not None:
+            return line
+    return 1
 
 
 def parse(path: str, kind: FileKind, text: str) -> PythonDocument:
@@ -82,6 +107,14 @@ def parse(path: str, kind: FileKind, text: str) -> PythonDocument:
         running = f"{sys.version_info.major}.{sys.version_info.minor}"
         raise ParseError(f"Python {running} cannot parse it: {exc.msg} (newer syntax, or a syntax error)",
                          exc.lineno or 1, exc.offset or 1, severity=Severity.INFO) from None
-    except (ValueError, MemoryError) as exc:
+    except MemoryError:  # CPython's parser says this, with no message, when its stack overflows
+        raise ParseError("nesting too deep to parse (Python's parser ran out of stack)") from None
+    except ValueError as exc:
         raise ParseError(f"invalid Python: {exc}") from None
-    return PythonDocument(path, kind, text, tree)
+    nodes, depth = _walk_levels(tree)
+    if depth > MAX_DEPTH:
+        raise ParseError(f"nesting too deep to check: {depth} levels of syntax tree, preflight reads "
+                         f"up to {MAX_DEPTH}", _deepest_line(nodes))
+    doc = PythonDocument(path, kind, text, tree)
+    doc.__dict__["_nodes"] = nodes  # the walk rules ask for, done once here
+    return doc

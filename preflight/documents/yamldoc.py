@@ -6,6 +6,7 @@ resolve to the same object, so an alias bomb costs no memory at load time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,11 +96,42 @@ def scalar_text(value: Any) -> str | None:
     return str(value)
 
 
+# ruamel's scanner re-examines every open flow collection of a line for each token, so a line of
+# thousands of `[` or `{` costs seconds per thousand before the composer gives up on the depth
+# (at about 240 levels) anyway: such a line is refused at once.
+MAX_FLOW_DEPTH = 200
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The first line opening more than MAX_FLOW_DEPTH flow collections at once, if any."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return None
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.count("[") + line.count("{") <= MAX_FLOW_DEPTH:
+            continue
+        depth = 0
+        for char in line:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    return number
+            elif char in "]}" and depth:
+                depth -= 1
+    return None
+
+
 def load_documents(path: str, text: str) -> list[Any]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    deep = _too_deep_line(text)
+    if deep is not None:
+        raise ParseError(f"nesting too deep to parse: more than {MAX_FLOW_DEPTH} nested [ ] or {{ }} "
+                         "on one line", deep)
     try:
-        return [d for d in _loader().load_all(text)]
+        with warnings.catch_warnings():
+            # ruamel warns on stderr about valid YAML (a re-defined anchor: the later one wins)
+            warnings.simplefilter("ignore")
+            return [d for d in _loader().load_all(text)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

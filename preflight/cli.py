@@ -65,9 +65,13 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour the output [default: on a terminal, unless NO_COLOR].")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Check files in this many processes when there are enough of them [default: CPU count].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .preflight_cache/.")
 def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
-          config_path: str | None, color: bool | None, quiet: bool, statistics: bool) -> None:
+          config_path: str | None, color: bool | None, quiet: bool, statistics: bool,
+          jobs: int | None, no_cache: bool) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
@@ -84,7 +88,11 @@ def check(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], extend_sele
         settings.exclude += list(exclude)
         if fail_on:
             settings.fail_on = Severity.parse(fail_on)
-        result = run_check(root, settings, load_registry(), walk)
+        if jobs is None:
+            from preflight.parallel import default_jobs
+
+            jobs = default_jobs()
+        result = run_check(root, settings, load_registry(), walk, jobs=jobs, use_cache=not no_cache)
     except ConfigError as exc:
         _fail(str(exc))
         return

@@ -31,6 +31,7 @@ class Settings:
     respect_gitignore: bool = True
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-rule options
+    cache: bool = True  # read and write .preflight_cache/ (the CLI; --no-cache)
     source: str | None = None  # the file these settings came from
 
 
@@ -134,6 +135,10 @@ def from_mapping(data: dict[str, Any], where: str) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: 'respect-gitignore' must be true or false")
             settings.respect_gitignore = value
+        elif key == "cache":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: 'cache' must be true or false")
+            settings.cache = value
         elif key == "max-file-size":
             settings.max_file_size = _size(value, where)
         elif key == "rules":

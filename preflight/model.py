@@ -119,3 +119,4 @@ class Stats:
     rules_run: int = 0
     suppressed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    files_cached: int = 0  # files whose results came from .preflight_cache/

@@ -1,0 +1,145 @@
+"""What a rule's result depended on: the files it read and the file listings it asked for.
+
+Rules reach the repository only through ``ctx.repo``. The engine hands them a :class:`RepoView`
+that forwards every call to the real :class:`~preflight.facts.Repository` and records, for the
+hook call under way, which files were read (documents, commands, a YAML file sniffed for a
+Kubernetes manifest) and which listings were asked for (``files``, ``files_of(kinds)``). A fact
+is computed once through the view, so what it read is recorded once and added to every hook
+that asks for it.
+
+Anything else a hook touches (``repo.root``, ``repo.problems``, attributes this module does not
+know) makes its result *opaque*: it may depend on things outside the scanned files (git's index,
+``.gitignore``), so it is never served from the cache. This is what lets the cache keep the
+results of cross-file rules and of per-file hooks that read facts: a result is reused only when
+every file it read has the same content and every listing it asked for names the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from preflight.model import FileKind
+
+T = TypeVar("T")
+ALL = "*"  # the key of the listing of every file
+
+
+@dataclass
+class Deps:
+    files: set[str] = field(default_factory=set)  # paths whose text or document was read
+    lists: set[str] = field(default_factory=set)  # listing keys: ALL or sorted kind values joined by ','
+    opaque: bool = False
+
+    def merge(self, other: Deps) -> None:
+        self.files |= other.files
+        self.lists |= other.lists
+        self.opaque = self.opaque or other.opaque
+
+
+def listing_key(kinds: tuple[FileKind, ...]) -> str:
+    return ",".join(sorted(k.value for k in kinds)) if kinds else ALL
+
+
+def listing_kinds(key: str) -> tuple[FileKind, ...]:
+    return () if key == ALL else tuple(FileKind(v) for v in key.split(","))
+
+
+class RepoView:
+    """The repository as a hook sees it (``ctx.repo``): the same API, with reads recorded."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+        self._stack: list[Deps] = []
+        self._fact_deps: dict[Callable[..., Any], Deps] = {}
+        self._facts: dict[Callable[..., Any], Any] = {}
+
+    # -- recording ------------------------------------------------------------------------------
+    def begin(self) -> None:
+        self._stack.append(Deps())
+
+    def end(self) -> Deps:
+        return self._stack.pop()
+
+    def _file(self, path: str) -> None:
+        if self._stack:
+            self._stack[-1].files.add(path)
+
+    def _list(self, kinds: tuple[FileKind, ...]) -> None:
+        if self._stack:
+            self._stack[-1].lists.add(listing_key(kinds))
+
+    def _opaque(self) -> None:
+        if self._stack:
+            self._stack[-1].opaque = True
+
+    # -- the Repository API ----------------------------------------------------------------------
+    @property
+    def files(self) -> list[Any]:
+        self._list(())
+        return self._repo.files
+
+    @property
+    def root(self) -> str:
+        self._opaque()
+        return self._repo.root
+
+    @property
+    def problems(self) -> dict[str, Any]:
+        self._opaque()
+        return self._repo.problems
+
+    def files_of(self, *kinds: FileKind) -> list[Any]:
+        self._list(kinds)
+        return self._repo.files_of(*kinds)
+
+    def document(self, ref: Any) -> Any:
+        self._file(ref.path)
+        return self._repo.document(ref)
+
+    def is_kubernetes(self, ref: Any) -> bool:
+        self._file(ref.path)
+        return self._repo.is_kubernetes(ref)
+
+    def documents(self, *kinds: FileKind) -> Iterator[Any]:
+        for ref in self.files_of(*kinds):
+            doc = self.document(ref)
+            if doc is not None and (not kinds or doc.kind in kinds):
+                yield doc
+
+    def loaded(self, path: str) -> Any:
+        self._file(path)
+        return self._repo.loaded(path)
+
+    def commands(self, doc: Any) -> list[Any]:
+        self._file(doc.path)
+        return self._repo.commands(doc)
+
+    def statements(self, doc: Any) -> list[Any]:
+        self._file(doc.path)
+        return self._repo.statements(doc)
+
+    def all_commands(self, *kinds: FileKind) -> Iterator[Any]:
+        from preflight.commands import COMMAND_KINDS
+
+        for doc in self.documents(*(kinds or tuple(COMMAND_KINDS))):
+            yield from self.commands(doc)
+
+    def fact(self, compute: Callable[[Any], T]) -> T:
+        """Compute ``compute(repo)`` once; what it read is added to every hook asking for it."""
+        if compute not in self._facts:
+            self._stack.append(Deps())
+            try:
+                value = compute(self)
+            finally:
+                deps = self._stack.pop()
+            self._facts[compute] = value
+            self._fact_deps[compute] = deps
+        if self._stack:
+            self._stack[-1].merge(self._fact_deps[compute])
+        return self._facts[compute]
+
+    def __getattr__(self, name: str) -> Any:  # anything else: forwarded, and the result is opaque
+        self._opaque()
+        return getattr(self._repo, name)

@@ -177,13 +177,10 @@ def run_check(root: str, settings: Settings, registry: Registry,
         computed.update(chunk_results)
         records.update(chunk_records)
     records.update(work.records())  # files parsed here: by the cross-file rules, or all of them with one job
-    for path, results in served.items():
-        for result in results.values():
-            _add_dep_records(result, records, store)
     for result in cross.values():
         _add_dep_records(result, records, store)
 
-    for ref, rule_ids in plan:
+    for ref, _ in plan:
         results = {**served.get(ref.path, {}), **computed.get(ref.path, {})}
         for rule_id in [r.id for r in rules if r.id in results]:  # in rule order, like one process
             result = results[rule_id]
@@ -239,7 +236,7 @@ class _Work:
             deps = self.view.end()
         findings = self.run.findings[start:]
         del self.run.findings[start:]
-        problems = {p: self.repo.problems[p] for p in sorted(deps.files) if p in self.repo.problems}
+        problems = {p: v for p, v in sorted(self.repo.problems.items()) if p in deps.files}
         return RuleResult(findings, deps, problems)
 
     def check_files(self, items: list[tuple[FileRef, list[str]]]) -> tuple[dict, dict[str, FileRecord]]:

@@ -84,7 +84,7 @@ def bench_tree(root: str, runs: int, jobs: int) -> dict[str, object]:
         shutil.rmtree(cache_dir, ignore_errors=True)
 
     files = 0
-    for directory, subdirs, names in os.walk(root):
+    for _, subdirs, names in os.walk(root):
         subdirs[:] = [d for d in subdirs if d not in (".git", ".preflight_cache")]
         files += sum(1 for name in names if name != ".bench-complete")
     row: dict[str, object] = {"path": root, "files": files}

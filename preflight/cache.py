@@ -26,11 +26,9 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
-from dataclasses import dataclass
 from typing import Any
 
-from preflight.depends import Deps, listing_kinds
+from preflight.depends import Deps, FileRecord, RuleResult, listing_kinds
 from preflight.documents import Problem
 from preflight.model import Edit, Finding, Fix, Severity, Span
 from preflight.suppress import Suppression
@@ -39,23 +37,6 @@ CACHE_DIR = ".preflight_cache"
 FORMAT = 1
 KEEP_FINGERPRINTS = 4
 PARSERS = ("ruamel.yaml", "python-hcl2", "dockerfile-parse", "tomlkit", "pathspec", "packaging")
-
-
-@dataclass
-class RuleResult:
-    """What one rule produced for one file (or, cross-file, for the repository)."""
-
-    findings: list[Finding]
-    deps: Deps
-    problems: dict[str, Problem]  # PF001 problems of the files it read that did not parse
-
-
-@dataclass
-class FileRecord:
-    """A file's parse outcome: the problem, or its suppression comments when it parsed."""
-
-    problem: Problem | None
-    suppressions: list[Suppression] | None
 
 
 # -- fingerprint ---------------------------------------------------------------------------------
@@ -338,6 +319,8 @@ class Cache:
         try:
             os.makedirs(self.directory, exist_ok=True)
             _mark(self.directory)
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from preflight.model import FileKind
+from preflight.model import FileKind, Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.documents import Problem
+    from preflight.suppress import Suppression
 
 T = TypeVar("T")
 ALL = "*"  # the key of the listing of every file
@@ -36,6 +40,23 @@ class Deps:
         self.files |= other.files
         self.lists |= other.lists
         self.opaque = self.opaque or other.opaque
+
+
+@dataclass
+class RuleResult:
+    """What one rule produced for one file (or, cross-file, for the repository)."""
+
+    findings: list[Finding]
+    deps: Deps
+    problems: dict[str, Problem]  # PF001 problems of the files it read that did not parse
+
+
+@dataclass
+class FileRecord:
+    """A file's parse outcome: the problem, or its suppression comments when it parsed."""
+
+    problem: Problem | None
+    suppressions: list[Suppression] | None
 
 
 def listing_key(kinds: tuple[FileKind, ...]) -> str:

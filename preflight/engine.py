@@ -13,12 +13,12 @@ import os
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from preflight import parallel
-from preflight.cache import Cache, FileRecord, RuleResult, fingerprint
 from preflight.commands import COMMAND_KINDS
 from preflight.config import ConfigError, Settings
-from preflight.depends import RepoView
+from preflight.depends import FileRecord, RepoView, RuleResult
 from preflight.discover import Discovery, FileRef, discover
 from preflight.documents.base import Document
 from preflight.facts import Repository
@@ -27,6 +27,9 @@ from preflight.registry import Registry
 from preflight.rule import Context, Rule
 from preflight.selection import matches_any, selected_ids, validate_selectors
 from preflight.suppress import Suppression, find_suppressions, suppressing
+
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.cache import Cache
 
 PARSE_ERROR, RULE_ERROR, UNUSED_SUPPRESSION = "PF001", "PF002", "PF003"
 STEP_KINDS = frozenset({FileKind.WORKFLOW, FileKind.ACTION})
@@ -274,6 +277,8 @@ def _open_cache(root: str, settings: Settings, registry: Registry, rules: list[R
                 contexts: dict[str, Context], ids: list[str], repo: Repository,
                 paths: list[str] | None) -> Cache:
     options = {rule.id: dict(contexts[rule.id].options) for rule in rules}
+    from preflight.cache import Cache, fingerprint
+
     builtin = {rule_id: entry.builtin for rule_id, entry in registry.entries.items()}
     key, uncacheable = fingerprint(rules, builtin, options, ids)
     return Cache(root, key, repo, uncacheable, partial=paths is not None)

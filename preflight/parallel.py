@@ -15,7 +15,6 @@ While the workers run, the caller goes on with its own work (the cross-file rule
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,6 +36,8 @@ def default_jobs() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -80,7 +81,7 @@ class Pending:
 
 
 def worth_it(jobs: int, sizes: Sequence[int]) -> bool:
-    return jobs > 1 and can_fork() and len(sizes) >= MIN_FILES and sum(sizes) >= MIN_BYTES
+    return jobs > 1 and len(sizes) >= MIN_FILES and sum(sizes) >= MIN_BYTES and can_fork()
 
 
 def start(task: Callable[[Sequence[Any]], Any], items: Sequence[Any], sizes: Sequence[int],
@@ -88,6 +89,8 @@ def start(task: Callable[[Sequence[Any]], Any], items: Sequence[Any], sizes: Seq
     """Run ``task`` over ``items`` in ``jobs`` processes if worth it, else here and now."""
     if not worth_it(jobs, sizes):
         return Pending([task(items)])
+    import multiprocessing
+
     global _TASK, _CHUNKS
     _TASK, _CHUNKS = task, _chunks(items, sizes, jobs * CHUNKS_PER_JOB)
     try:

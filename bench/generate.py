@@ -246,8 +246,9 @@ def _seed_fixtures(root: str) -> int:
     return count
 
 
-def generate(root: str, files: int = 5000, seed: int = 1, fixtures: bool = True) -> int:
-    """Write the repository into ``root`` (which must not exist or be empty); the number of files."""
+def generate(root: str, files: int = 5000, seed: int = 1, fixtures: bool | None = None) -> int:
+    """Write the repository into ``root`` (which must not exist or be empty); the number of files.
+    The rules' bad fixtures (222 files) are copied in from 2,000 files on, unless ``fixtures`` says."""
     rnd = random.Random(seed)
     os.makedirs(root, exist_ok=True)
     written = 0
@@ -260,7 +261,7 @@ def generate(root: str, files: int = 5000, seed: int = 1, fixtures: bool = True)
             handle.write(text)
         written += 1
 
-    if fixtures and files >= 2000:
+    if fixtures or (fixtures is None and files >= 2000):
         written += _seed_fixtures(root)
     write(".gitignore", "__pycache__/\n.venv/\n*.pyc\n.env\n")
     write("README.md", "# monorepo\n\nServices, infrastructure and docs.\n")
@@ -312,6 +313,9 @@ def generate(root: str, files: int = 5000, seed: int = 1, fixtures: bool = True)
             write(f".github/workflows/{name}.yml", _workflow(rnd, services, poetry))
         if rnd.random() < 0.3 and written < budget:
             write(f"docs/{name}.md", _markdown(rnd, name))
+        if rnd.random() < 0.03 and written < budget:  # what PF001 reports: a merge conflict, Python 2
+            write(rnd.choice([f"{base}/docker-compose.override.yml", f"{base}/src/{name}/legacy.py"]),
+                  "<<<<<<< HEAD\nservices: {}\n=======\nprint \"old\"\n>>>>>>> main\n")
     write("Makefile", "up:\n\tdocker compose up -d\n")
     return written
 

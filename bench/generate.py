@@ -313,7 +313,7 @@ def generate(root: str, files: int = 5000, seed: int = 1, fixtures: bool | None 
             write(f".github/workflows/{name}.yml", _workflow(rnd, services, poetry))
         if rnd.random() < 0.3 and written < budget:
             write(f"docs/{name}.md", _markdown(rnd, name))
-        if rnd.random() < 0.03 and written < budget:  # what PF001 reports: a merge conflict, Python 2
+        if index % 40 == 2 and written < budget:  # what PF001 reports: a merge conflict, Python 2
             write(rnd.choice([f"{base}/docker-compose.override.yml", f"{base}/src/{name}/legacy.py"]),
                   "<<<<<<< HEAD\nservices: {}\n=======\nprint \"old\"\n>>>>>>> main\n")
     write("Makefile", "up:\n\tdocker compose up -d\n")

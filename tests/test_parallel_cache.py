@@ -41,7 +41,7 @@ def _output(result: CheckResult) -> str:
 @pytest.fixture(scope="module")
 def monorepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("monorepo")
-    generate(str(root), files=900, seed=7, fixtures=True)  # every rule's bad fixture is in it too
+    generate(str(root), files=500, seed=7, fixtures=True)  # every rule's bad fixture is in it too
     return root
 
 
@@ -69,7 +69,7 @@ def test_workers_give_byte_identical_output(monorepo: Path, always_parallel: lis
     two = _run(monorepo, jobs=2)
     three = _run(monorepo, jobs=3)
     assert always_parallel == [False, True, True]
-    assert len(one.findings) > 500
+    assert len(one.findings) > 300
     assert {f.rule_id for f in one.findings} >= {"PF001", "DC001", "TOOL002", "PY013", "MIG002", "SEC003", "TF001"}
     assert _output(two) == _output(one)
     assert _output(three) == _output(one)
@@ -141,11 +141,11 @@ def test_an_unchanged_rerun_is_served_from_the_cache(monorepo: Path, tmp_path: P
     # SEC001 and SEC002 ask git whether a file is ignored, which the cache cannot track: those
     # results are computed again, and only the files they need are parsed.
     assert 0 < len(parsed) < 50
-    assert warm.stats.files_cached > 600
+    assert warm.stats.files_cached > 300
     assert _output(warm) == _output(cold) == _output(_run(root))
     _run(root, cache=True, ignore=["SEC001", "SEC002"])
     parsed.clear()
-    assert _run(root, cache=True, ignore=["SEC001", "SEC002"]).stats.files_cached > 600
+    assert _run(root, cache=True, ignore=["SEC001", "SEC002"]).stats.files_cached > 300
     assert parsed == []  # nothing read but the bytes to hash
 
 
@@ -153,7 +153,7 @@ def _mutate(root: Path, rnd: random.Random) -> list[str]:
     """Edit, delete and add a few files of several kinds; the paths touched."""
     files = sorted(p for p in root.rglob("*") if p.is_file() and CACHE_DIR not in p.parts)
     touched = []
-    for path in rnd.sample(files, 12):
+    for path in rnd.sample(files, 16):
         rel = path.relative_to(root).as_posix()
         touched.append(rel)
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -172,7 +172,7 @@ def _mutate(root: Path, rnd: random.Random) -> list[str]:
     return touched
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_after_changes_the_cached_run_equals_an_uncached_one(monorepo: Path, tmp_path: Path, seed: int) -> None:
     root = tmp_path / "repo"
     shutil.copytree(monorepo, root)

@@ -212,7 +212,8 @@ def run_check(root: str, settings: Settings, registry: Registry,
         store.save()
 
     findings, suppressed = _suppress(run, repo, records)
-    stats = Stats(files_discovered=len(repo.files), files_parsed=len(work.records()),
+    stats = Stats(files_discovered=len(repo.files),
+                  files_parsed=sum(1 for r in records.values() if r.suppressions is not None),
                   rules_run=len(rules), suppressed=suppressed)
     stats.files_cached = len(plan) - len(todo)
     for ref in repo.files:

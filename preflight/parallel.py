@@ -62,21 +62,34 @@ def _run_chunk(index: int) -> Any:
 
 
 class Pending:
-    def __init__(self, results: list[Any] | None = None, pool: Any = None, handle: Any = None) -> None:
-        self._results, self._pool, self._handle = results, pool, handle
+    """Results on their way: already here (one process), or futures of worker processes."""
+
+    def __init__(self, results: list[Any] | None = None, pool: Any = None, futures: list[Any] | None = None,
+                 task: Callable[[Sequence[Any]], Any] | None = None, chunks: list[Sequence[Any]] | None = None) -> None:
+        self._results, self._pool, self._futures = results, pool, futures or []
+        self._task, self._chunks = task, chunks or []
 
     @property
     def parallel(self) -> bool:
         return self._pool is not None
 
     def get(self) -> list[Any]:
-        """The task's results, one per chunk, in order (the workers' exceptions are raised here)."""
+        """The task's results, one per chunk, in order. A worker's exception is raised here; a chunk
+        whose worker died (killed, out of memory) is done again in this process."""
         if self._results is None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            results = []
             try:
-                self._results = self._handle.get()
+                for future, chunk in zip(self._futures, self._chunks, strict=True):
+                    try:
+                        results.append(future.result())
+                    except BrokenProcessPool:
+                        assert self._task is not None
+                        results.append(self._task(chunk))
             finally:
-                self._pool.terminate()
-                self._pool.join()
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            self._results = results
         return self._results
 
 
@@ -90,12 +103,14 @@ def start(task: Callable[[Sequence[Any]], Any], items: Sequence[Any], sizes: Seq
     if not worth_it(jobs, sizes):
         return Pending([task(items)])
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     global _TASK, _CHUNKS
-    _TASK, _CHUNKS = task, _chunks(items, sizes, jobs * CHUNKS_PER_JOB)
-    try:
-        pool = multiprocessing.get_context("fork").Pool(min(jobs, len(_CHUNKS)))
-        handle = pool.map_async(_run_chunk, range(len(_CHUNKS)), chunksize=1)
+    chunks = _chunks(items, sizes, jobs * CHUNKS_PER_JOB)
+    _TASK, _CHUNKS = task, chunks
+    try:  # with fork, every worker is started at the first submit, before the pool's own thread
+        pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"))
+        futures = [pool.submit(_run_chunk, i) for i in range(len(chunks))]
     finally:  # the workers have their copies; the parent keeps no reference
         _TASK, _CHUNKS = None, []
-    return Pending(pool=pool, handle=handle)
+    return Pending(pool=pool, futures=futures, task=task, chunks=chunks)

@@ -283,3 +283,26 @@ def test_cli_jobs_and_no_cache(tmp_path: Path) -> None:
     assert not (tmp_path / CACHE_DIR).exists()
     assert subprocess.run(base, capture_output=True).returncode == 1
     assert (tmp_path / CACHE_DIR).is_dir()
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_a_dead_workers_chunks_are_done_again_here() -> None:
+    parent = os.getpid()
+
+    def task(chunk):  # noqa: ANN001, ANN202
+        if os.getpid() != parent and 0 in chunk:
+            os._exit(3)  # as the kernel's OOM killer would end it
+        return [x * 2 for x in chunk]
+
+    pending = parallel.start(task, list(range(200)), [10_000] * 200, 2)
+    assert pending.parallel
+    assert [x for result in pending.get() for x in result] == [x * 2 for x in range(200)]
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_a_workers_exception_reaches_the_caller() -> None:
+    def task(chunk):  # noqa: ANN001, ANN202
+        raise ConfigError("bad option")
+
+    with pytest.raises(ConfigError, match="bad option"):
+        parallel.start(task, list(range(200)), [10_000] * 200, 2).get()

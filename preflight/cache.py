@@ -156,6 +156,7 @@ class Cache:
         self.new_cross: dict[str, Any] = {}
         self.new_depsets: list[Any] = []
         self._interned: dict[tuple[frozenset[str], frozenset[str]], int] = {}
+        self._moved: dict[int, int] = {}  # old depset index -> new, for results kept as stored
         self._load()
 
     @property
@@ -216,7 +217,7 @@ class Cache:
             problems = {p: _load_problem(v) for p, v in stored["problems"].items()}
         except (KeyError, TypeError, ValueError):
             return None
-        return RuleResult(findings, Deps(set(deps.files), set(deps.lists)), problems)  # type: ignore[arg-type]
+        return RuleResult(findings, deps, problems, stored)  # type: ignore[arg-type]
 
     def _entry(self, path: str, kind: str) -> dict[str, Any] | None:
         entry = self.old_files.get(path)
@@ -295,13 +296,17 @@ class Cache:
         entry = self._file(path)
         if entry is None:
             return
-        stored = None if result is None else self._stored(result)
+        stored = None if result is None else self._reuse(result) or self._stored(result)
         if result is None or stored is not None:
             entry.setdefault("rules", {})[rule_id] = stored
 
+    def _reuse(self, result: RuleResult) -> dict[str, Any] | None:
+        """A served result as it was stored: its dependency set, checked unchanged, is kept."""
+        return None if result.stored is None else _renumber(self, result.stored, self._moved)
+
     def put_cross_result(self, rule_id: str, result: RuleResult) -> None:
         if rule_id not in self.uncacheable:
-            stored = self._stored(result)
+            stored = self._reuse(result) or self._stored(result)
             if stored is not None:
                 self.new_cross[rule_id] = stored
 
@@ -349,7 +354,7 @@ def _renumber(cache: Cache, stored: Any, moved: dict[int, int]) -> Any:
 
 def _kept_entries(cache: Cache) -> tuple[dict[str, Any], dict[str, Any]]:
     files: dict[str, Any] = {}
-    moved: dict[int, int] = {}
+    moved = cache._moved
     for path, entry in cache.old_files.items():
         if path in cache.new_files or not isinstance(entry, dict):
             continue

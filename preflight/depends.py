@@ -49,6 +49,7 @@ class RuleResult:
     findings: list[Finding]
     deps: Deps
     problems: dict[str, Problem]  # PF001 problems of the files it read that did not parse
+    stored: Any = None  # the cache's form of this result, when it was served from the cache
 
 
 @dataclass

@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import sys
 from typing import Any
 
@@ -36,6 +38,8 @@ from preflight.suppress import Suppression
 CACHE_DIR = ".preflight_cache"
 FORMAT = 1
 KEEP_FINGERPRINTS = 4
+CACHE_FILE = re.compile(r"v[0-9]+-[0-9a-f]{24}\.json")  # only files of these names are ever pruned
+TEMPORARY = re.compile(r"\.tmp-[A-Za-z0-9_]+\.json")
 PARSERS = ("ruamel.yaml", "python-hcl2", "dockerfile-parse", "tomlkit", "pathspec", "packaging")
 
 
@@ -163,8 +167,19 @@ class Cache:
     def path(self) -> str:
         return os.path.join(self.directory, f"v{FORMAT}-{self.key}.json")
 
+    @property
+    def usable(self) -> bool:
+        """False when the cache directory is a symbolic link (or not a directory): a repository
+        must not make preflight read or write, or prune, files somewhere else."""
+        return not os.path.islink(self.directory) and (os.path.isdir(self.directory)
+                                                        or not os.path.lexists(self.directory))
+
     def _load(self) -> None:
+        if not self.usable:
+            return
         try:
+            if not stat.S_ISREG(os.lstat(self.path).st_mode):
+                return  # a link or a device where the cache should be: not read
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
             if data.get("fingerprint") == self.key:
@@ -321,6 +336,8 @@ class Cache:
             return  # nothing changed: no write
         data = {"format": FORMAT, "fingerprint": self.key, "files": files, "cross": cross,
                 "depsets": self.new_depsets}
+        if not self.usable:
+            return
         try:
             os.makedirs(self.directory, exist_ok=True)
             _mark(self.directory)
@@ -378,7 +395,7 @@ def _mark(directory: str) -> None:
                        ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
                                         "# This file is a cache directory tag created by preflight.\n")):
         path = os.path.join(directory, name)
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
 
@@ -401,10 +418,10 @@ def _prune(directory: str, keep: str) -> None:
             mtime = os.stat(path).st_mtime
         except OSError:
             continue
-        if name.startswith(".tmp-"):
+        if TEMPORARY.fullmatch(name):
             if time.time() - mtime > 3600:  # left by a run that was killed
                 _remove(path)
-        elif name.startswith("v") and name.endswith(".json"):
+        elif CACHE_FILE.fullmatch(name):
             entries.append((path == keep, mtime, path))
     entries.sort(reverse=True)
     for _, _, path in entries[KEEP_FINGERPRINTS:]:

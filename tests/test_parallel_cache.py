@@ -306,3 +306,15 @@ def test_a_workers_exception_reaches_the_caller() -> None:
 
     with pytest.raises(ConfigError, match="bad option"):
         parallel.start(task, list(range(200)), [10_000] * 200, 2).get()
+
+
+def test_a_cache_directory_that_is_a_link_is_neither_read_nor_written(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    decoys = {f"v1-{i:024x}.json": "keep me" for i in range(6)}
+    write(elsewhere, decoys)
+    root = write(tmp_path / "repo", {"deploy.sh": "docker-compose up\n"})
+    (root / CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    first, second = _run(root, cache=True), _run(root, cache=True)
+    assert _output(first) == _output(second) and second.stats.files_cached == 0
+    assert sorted(p.name for p in elsewhere.iterdir()) == sorted(decoys)
+    assert all(p.read_text() == "keep me" for p in elsewhere.iterdir())

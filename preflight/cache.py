@@ -118,10 +118,26 @@ def _finding(f: Finding) -> list[Any]:
     return [f.rule_id, _span(f.span), f.message, int(f.severity), fix, f.name]
 
 
+def _load_span(data: list[Any]) -> Span:
+    path, line, column, end_line, end_column = data
+    if not (isinstance(path, str) and isinstance(line, int) and isinstance(column, int)
+            and isinstance(end_line, (int, type(None))) and isinstance(end_column, (int, type(None)))):
+        raise ValueError("not a span")
+    return Span(path, line, column, end_line, end_column)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    return value
+
+
 def _load_finding(data: list[Any]) -> Finding:
+    """A finding from the cache, its types checked (a damaged entry raises and is not served)."""
     rule_id, span, message, severity, fix, name = data
-    loaded_fix = None if fix is None else Fix(fix[0], tuple(Edit(Span(*s), r) for s, r in fix[1]))
-    return Finding(rule_id, Span(*span), message, Severity(severity), loaded_fix, name)
+    loaded_fix = None if fix is None else \
+        Fix(_text(fix[0]), tuple(Edit(_load_span(s), _text(r)) for s, r in fix[1]))
+    return Finding(_text(rule_id), _load_span(span), _text(message), Severity(severity), loaded_fix, _text(name))
 
 
 def _problem(p: Problem | None) -> list[Any] | None:
@@ -129,7 +145,11 @@ def _problem(p: Problem | None) -> list[Any] | None:
 
 
 def _load_problem(data: list[Any] | None) -> Problem | None:
-    return None if data is None else Problem(data[0], data[1], data[2], data[3], Severity(data[4]))
+    if data is None:
+        return None
+    path, message, line, column, severity = data
+    span = _load_span([path, line, column, None, None])
+    return Problem(span.path, _text(message), span.line, span.column, Severity(severity))
 
 
 def _suppressions(items: list[Suppression] | None) -> list[Any] | None:
@@ -137,7 +157,13 @@ def _suppressions(items: list[Suppression] | None) -> list[Any] | None:
 
 
 def _load_suppressions(data: list[Any] | None) -> list[Suppression] | None:
-    return None if data is None else [Suppression(a, b, tuple(c), d, e) for a, b, c, d, e in data]
+    if data is None:
+        return None
+    found = []
+    for line, column, ids, whole_file, through in data:
+        _load_span(["", line, column, through, None])
+        found.append(Suppression(line, column, tuple(_text(i) for i in ids), bool(whole_file), through))
+    return found
 
 
 class Cache:
@@ -218,7 +244,7 @@ class Cache:
                 if all(d is not None and self.hash_of(p) == d for p, d in stored["files"].items()) and \
                         all(self.listing(k) == d for k, d in stored["lists"].items()):
                     deps = Deps(set(stored["files"]), set(stored["lists"]))
-            except (IndexError, KeyError, TypeError, ValueError, AttributeError):
+            except Exception:  # a damaged entry: not served
                 deps = None
             self._checked[index] = deps
         return self._checked[index]
@@ -230,7 +256,7 @@ class Cache:
                 return None
             findings = [_load_finding(f) for f in stored["findings"]]
             problems = {p: _load_problem(v) for p, v in stored["problems"].items()}
-        except (KeyError, TypeError, ValueError):
+        except Exception:  # a damaged entry: not served
             return None
         return RuleResult(findings, deps, problems, stored)  # type: ignore[arg-type]
 
@@ -249,16 +275,16 @@ class Cache:
             return None
         try:
             return FileRecord(_load_problem(entry["problem"]), _load_suppressions(entry["suppressions"]))
-        except (KeyError, TypeError, ValueError):
+        except Exception:  # a damaged entry: not served
             return None
 
     def file_results(self, path: str, kind: str, rule_ids: list[str]) -> dict[str, RuleResult | None]:
         """The stored, still valid results of ``rule_ids`` on ``path`` (None: the rule did not apply)."""
         entry = self._entry(path, kind)
-        if entry is None:
-            return {}
         served: dict[str, RuleResult | None] = {}
-        rules = entry.get("rules") or {}
+        rules = entry.get("rules") if entry is not None else None
+        if not isinstance(rules, dict):
+            return served
         for rule_id in rule_ids:
             if rule_id in self.uncacheable or rule_id not in rules:
                 continue
@@ -327,7 +353,10 @@ class Cache:
 
     def save(self) -> None:
         if self.partial:  # keep what this run did not look at, renumbering its dependency sets
-            files, cross = _kept_entries(self)
+            try:
+                files, cross = _kept_entries(self)
+            except Exception:  # a damaged cache: keep only this run's entries
+                files, cross = {}, {}
         else:
             files, cross = {}, {}
         files.update(self.new_files)

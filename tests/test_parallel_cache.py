@@ -318,3 +318,17 @@ def test_a_cache_directory_that_is_a_link_is_neither_read_nor_written(tmp_path: 
     assert _output(first) == _output(second) and second.stats.files_cached == 0
     assert sorted(p.name for p in elsewhere.iterdir()) == sorted(decoys)
     assert all(p.read_text() == "keep me" for p in elsewhere.iterdir())
+
+
+def test_a_well_formed_but_wrong_cache_entry_is_not_served(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": "docker-compose up\n"})
+    first = _output(_run(tmp_path, cache=True))
+    (cache_file,) = (tmp_path / CACHE_DIR).glob("v*.json")
+    data = json.loads(cache_file.read_text())
+    entry = data["files"]["deploy.sh"]
+    for stored in entry["rules"].values():
+        if stored and stored["findings"]:
+            stored["findings"][0][2] = 12345  # a message that is not a string
+    entry["suppressions"] = [["x", 1, [], False, 2]]
+    cache_file.write_text(json.dumps(data))
+    assert _output(_run(tmp_path, cache=True)) == first

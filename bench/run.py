@@ -77,7 +77,7 @@ def preflight_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "preflight", "check", "--quiet", *args]
 
 
-def bench_tree(root: str, runs: int, jobs: int) -> dict[str, object]:
+def bench_tree(root: str, runs: int, jobs: int, warmup: bool = True) -> dict[str, object]:
     cache_dir = os.path.join(root, ".preflight_cache")
 
     def clear() -> None:
@@ -88,10 +88,10 @@ def bench_tree(root: str, runs: int, jobs: int) -> dict[str, object]:
         subdirs[:] = [d for d in subdirs if d not in (".git", ".preflight_cache")]
         files += sum(1 for name in names if name != ".bench-complete")
     row: dict[str, object] = {"path": root, "files": files}
-    row["floor"] = measure([sys.executable, os.path.join(HERE, "floor.py"), root], runs)
-    row["documents"] = measure([sys.executable, os.path.join(HERE, "floor.py"), root, "--documents"], runs)
-    row["j1"] = measure(preflight_argv("--no-cache", "--jobs", "1", root), runs)
-    row["jn"] = measure(preflight_argv("--no-cache", "--jobs", str(jobs), root), runs)
+    row["floor"] = measure([sys.executable, os.path.join(HERE, "floor.py"), root], runs, warmup)
+    row["documents"] = measure([sys.executable, os.path.join(HERE, "floor.py"), root, "--documents"], runs, warmup)
+    row["j1"] = measure(preflight_argv("--no-cache", "--jobs", "1", root), runs, warmup)
+    row["jn"] = measure(preflight_argv("--no-cache", "--jobs", str(jobs), root), runs, warmup)
     row["cache_cold"] = measure(preflight_argv("--jobs", str(jobs), root), 1, warmup=False, before=clear)
     row["cached"] = measure(preflight_argv("--jobs", str(jobs), root), runs, warmup=False)
     clear()
@@ -179,9 +179,12 @@ def main() -> None:
         cold = None
     else:
         for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
-            runs = args.runs if size <= args.main else 1  # the biggest trees: one measured run
             print(f"... {size} files", file=sys.stderr, flush=True)
-            rows.append(bench_tree(generated(args.workdir, size, args.seed), runs, jobs))
+            root = generated(args.workdir, size, args.seed)
+            if size <= args.main:
+                rows.append(bench_tree(root, args.runs, jobs))
+            else:  # the biggest trees: one measured run, no warm-up (smaller runs compiled the bytecode)
+                rows.append(bench_tree(root, 1, jobs, warmup=False))
         small = generated(args.workdir, 10, args.seed)
         cold = measure(preflight_argv("--no-cache", small), max(5, args.runs))
     load = os.getloadavg() if hasattr(os, "getloadavg") else None

@@ -56,6 +56,19 @@ def _chunks(items: Sequence[Any], sizes: Sequence[int], count: int) -> list[Sequ
     return [c for c in chunks if len(c)]
 
 
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit when the main process is gone (killed), instead of waiting for work forever."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _run_chunk(index: int) -> Any:
     assert _TASK is not None
     return _TASK(_CHUNKS[index])
@@ -109,7 +122,8 @@ def start(task: Callable[[Sequence[Any]], Any], items: Sequence[Any], sizes: Seq
     chunks = _chunks(items, sizes, jobs * CHUNKS_PER_JOB)
     _TASK, _CHUNKS = task, chunks
     try:  # with fork, every worker is started at the first submit, before the pool's own thread
-        pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_watch_parent, initargs=(os.getpid(),))
         futures = [pool.submit(_run_chunk, i) for i in range(len(chunks))]
     finally:  # the workers have their copies; the parent keeps no reference
         _TASK, _CHUNKS = None, []

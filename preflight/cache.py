@@ -185,7 +185,7 @@ class Cache:
         self.new_files: dict[str, dict[str, Any]] = {}
         self.new_cross: dict[str, Any] = {}
         self.new_depsets: list[Any] = []
-        self._interned: dict[tuple[frozenset[str], frozenset[str]], int] = {}
+        self._interned: dict[tuple[frozenset[str], frozenset[str], tuple[int, ...]], int] = {}
         self._moved: dict[int, int] = {}  # old depset index -> new, for results kept as stored
         self._load()
 
@@ -306,14 +306,16 @@ class Cache:
     def _stored(self, result: RuleResult) -> dict[str, Any] | None:
         if result.deps.opaque:
             return None
-        key = (frozenset(result.deps.files), frozenset(result.deps.lists))
+        deps = result.deps
+        key = (frozenset(deps.files), frozenset(deps.lists), tuple(id(f) for f in deps.facts))
         index = self._interned.get(key)
         if index is None:
-            files = {p: self.hash_of(p) for p in sorted(key[0])}
+            all_files, all_lists = deps.flat()
+            files = {p: self.hash_of(p) for p in sorted(all_files)}
             if any(d is None for d in files.values()):
                 return None
             index = self._interned[key] = len(self.new_depsets)
-            self.new_depsets.append({"files": files, "lists": {k: self.listing(k) for k in sorted(key[1])}})
+            self.new_depsets.append({"files": files, "lists": {k: self.listing(k) for k in sorted(all_lists)}})
         return {"findings": [_finding(f) for f in result.findings], "deps": index,
                 "problems": {p: _problem(v) for p, v in sorted(result.problems.items())}}
 

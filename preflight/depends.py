@@ -30,16 +30,49 @@ T = TypeVar("T")
 ALL = "*"  # the key of the listing of every file
 
 
-@dataclass
+@dataclass(eq=False)
 class Deps:
     files: set[str] = field(default_factory=set)  # paths whose text or document was read
     lists: set[str] = field(default_factory=set)  # listing keys: ALL or sorted kind values joined by ','
     opaque: bool = False
+    # What the facts it asked for read, shared (not copied): a fact over every Python file is
+    # asked for by every Python file's hooks, and copying its set into each would be quadratic.
+    facts: list[Deps] = field(default_factory=list)
+    _flat: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
 
     def merge(self, other: Deps) -> None:
-        self.files |= other.files
-        self.lists |= other.lists
+        if other is not self and not any(f is other for f in self.facts):
+            self.facts.append(other)
         self.opaque = self.opaque or other.opaque
+
+    def flat(self, keep: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+        """Every file and listing read, its facts' included (call once the result is complete).
+        Only a fact's (shared) answer is kept; a hook's is made when asked."""
+        if self._flat is not None:
+            return self._flat
+        files, lists = set(self.files), set(self.lists)
+        for fact in self.facts:
+            more_files, more_lists = fact.flat(keep=True)
+            files |= more_files
+            lists |= more_lists
+        flat = (frozenset(files), frozenset(lists))
+        if keep:
+            self._flat = flat
+        return flat
+
+    def parts(self) -> Iterator[Deps]:
+        """This and every fact it includes, each once per call."""
+        seen: set[int] = set()
+        stack = [self]
+        while stack:
+            deps = stack.pop()
+            if id(deps) not in seen:
+                seen.add(id(deps))
+                yield deps
+                stack.extend(deps.facts)
+
+    def reads(self, path: str) -> bool:
+        return any(path in part.files for part in self.parts())
 
 
 @dataclass

@@ -180,8 +180,9 @@ def run_check(root: str, settings: Settings, registry: Registry,
         computed.update(chunk_results)
         records.update(chunk_records)
     records.update(work.records())  # files parsed here: by the cross-file rules, or all of them with one job
+    seen: set[int] = set()  # dependency parts whose files were looked at
     for result in cross.values():
-        _add_dep_records(result, records, store)
+        _add_dep_records(result, records, store, seen)
 
     for ref, _ in plan:
         results = {**served.get(ref.path, {}), **computed.get(ref.path, {})}
@@ -191,7 +192,7 @@ def run_check(root: str, settings: Settings, registry: Registry,
                 continue
             run.checked.setdefault(ref.path, set()).add(rule_id)
             run.findings.extend(result.findings)
-            _add_dep_records(result, records, store)
+            _add_dep_records(result, records, store, seen)
         if store is not None:
             for rule_id, result in computed.get(ref.path, {}).items():
                 store.put_file_result(ref.path, rule_id, result)
@@ -240,7 +241,7 @@ class _Work:
             deps = self.view.end()
         findings = self.run.findings[start:]
         del self.run.findings[start:]
-        problems = {p: v for p, v in sorted(self.repo.problems.items()) if p in deps.files}
+        problems = {p: v for p, v in sorted(self.repo.problems.items()) if deps.reads(p)}
         return RuleResult(findings, deps, problems)
 
     def check_files(self, items: list[tuple[FileRef, list[str]]]) -> tuple[dict, dict[str, FileRecord]]:
@@ -285,12 +286,21 @@ def _open_cache(root: str, settings: Settings, registry: Registry, rules: list[R
     return Cache(root, key, repo, uncacheable, partial=paths is not None)
 
 
-def _add_dep_records(result: RuleResult | None, records: dict[str, FileRecord], store: Cache | None) -> None:
+def _files_once(result: RuleResult, seen: set[int]) -> Iterator[str]:
+    """The files ``result`` read, skipping the parts (shared facts) an earlier call went through."""
+    for part in result.deps.parts():
+        if id(part) not in seen:
+            seen.add(id(part))
+            yield from part.files
+
+
+def _add_dep_records(result: RuleResult | None, records: dict[str, FileRecord], store: Cache | None,
+                     seen: set[int]) -> None:
     """The parse outcomes of the files a result served from the cache read (their PF001s and
     suppression comments count as if they had been parsed in this run)."""
     if result is None or store is None:
         return
-    for path in result.deps.files:
+    for path in _files_once(result, seen):
         if path not in records and path in store.by_path:
             record = store.record(path, store.by_path[path].kind.value)
             if record is not None:

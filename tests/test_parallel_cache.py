@@ -257,7 +257,7 @@ def test_a_fact_adds_what_it_read_to_every_hook_asking_for_it(tmp_path: Path) ->
         view.begin()
         assert view.fact(words) == ["echo", "echo"]
         deps = view.end()
-        assert deps.files == {"a.sh", "b.sh"} and deps.lists == {"shell"}
+        assert deps.flat() == ({"a.sh", "b.sh"}, {"shell"})
 
 
 def test_concurrent_runs_share_the_cache_safely(tmp_path: Path) -> None:

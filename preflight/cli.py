@@ -78,12 +78,16 @@ def main() -> None:
               help="Record the current findings in FILE and exit 0.")
 @click.option("--changed-files", is_flag=True,
               help="PATHS are changed files (pre-commit): check the whole project, report only for them.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Check files in this many processes when there are enough of them [default: CPU count].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .preflight_cache/.")
 def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], extend_select: tuple[str, ...],
           ignore: tuple[str, ...], fail_on: str | None, output: str | None, exclude: tuple[str, ...],
           config_path: str | None, color: bool | None, quiet: bool, statistics: bool,
           base: str | None = None, show_all: bool = False, fix: bool = False, show_diff: bool = False,
           exit_zero: bool = False, no_inline_ignores: bool = False, baseline_path: str | None = None,
-          write_baseline: str | None = None, changed_files: bool = False) -> None:
+          write_baseline: str | None = None, changed_files: bool = False,
+          jobs: int | None = None, no_cache: bool = False) -> None:
     """Check PATHS (default: the current directory) for deployment problems."""
     from preflight.config import ConfigError, find_config, load_settings
     from preflight.engine import run_check
@@ -122,8 +126,13 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], exte
                                    write=not show_diff)
             if show_diff:
                 sys.exit(_show_diff(fixed))
+        if jobs is None:
+            from preflight.parallel import default_jobs
+
+            jobs = default_jobs()
         result = fixed.result if fixed else run_check(root, settings, load_registry(root=root, settings=settings),
-                                                      walk, base=base, show_all=show_all)
+                                                      walk, base=base, show_all=show_all,
+                                                      jobs=jobs, use_cache=not no_cache)
         if write_baseline or baseline_path:
             from preflight.baseline import apply_baseline, load_baseline, write_baseline as write
 

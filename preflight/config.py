@@ -33,6 +33,7 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-rule options
     rules_dir: str | None = None  # declarative rules, relative to the config file (default .preflight/rules)
+    cache: bool = True  # read and write .preflight_cache/ (the CLI; --no-cache)
     source: str | None = None  # the file these settings came from
 
 
@@ -140,6 +141,10 @@ def from_mapping(data: dict[str, Any], where: str) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: 'inline-ignores' must be true or false")
             settings.inline_ignores = value
+        elif key == "cache":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: 'cache' must be true or false")
+            settings.cache = value
         elif key == "max-file-size":
             settings.max_file_size = _size(value, where)
         elif key == "rules-dir":

@@ -13,10 +13,13 @@ import os
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from preflight import parallel
 from preflight.commands import COMMAND_KINDS
 from preflight.config import ConfigError, Settings
-from preflight.discover import Discovery, discover
+from preflight.depends import FileRecord, RepoView, RuleResult
+from preflight.discover import Discovery, FileRef, discover
 from preflight.documents.base import Document
 from preflight.facts import Repository
 from preflight.model import FileKind, Finding, RunError, Severity, Span, Stats
@@ -24,6 +27,9 @@ from preflight.registry import Registry
 from preflight.rule import Context, Rule
 from preflight.selection import matches_any, selected_ids, validate_selectors
 from preflight.suppress import Suppression, find_suppressions, suppressing
+
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.cache import Cache
 
 PARSE_ERROR, RULE_ERROR, UNUSED_SUPPRESSION = "PF001", "PF002", "PF003"
 STEP_KINDS = frozenset({FileKind.WORKFLOW, FileKind.ACTION})
@@ -88,7 +94,11 @@ class _Run:
 
 
 def run_check(root: str, settings: Settings, registry: Registry,
-              paths: list[str] | None = None, base: str | None = None, show_all: bool = False) -> CheckResult:
+              paths: list[str] | None = None, base: str | None = None, show_all: bool = False, *,
+              jobs: int = 1, use_cache: bool = False) -> CheckResult:
+    """Check ``root`` (or ``paths`` under it). ``jobs`` > 1 checks files in that many processes
+    when the work is big enough (the result is the same); ``use_cache`` reads and writes
+    ``.preflight_cache/`` under ``root`` (see :mod:`preflight.cache`), unless ``settings.cache`` is off."""
     known = registry.ids()
     for where, selectors in (("select", settings.select or []), ("extend-select", settings.extend_select),
                              ("ignore", settings.ignore)):
@@ -100,6 +110,7 @@ def run_check(root: str, settings: Settings, registry: Registry,
             raise ConfigError(f"options given for unknown rule '{rule_id}' in [rules]")
 
     ids = selected_ids(registry.entries.values(), settings)
+    use_cache = use_cache and settings.cache
     validate = DEPLOYMENT_KINDS if PARSE_ERROR in ids else frozenset()
     # A file that a selected rule needed but could not read is always said (like a syntax error
     # in ruff), unless PF001/PF002 are ignored outright; only an unselected PF001 stops validating.
@@ -131,8 +142,10 @@ def run_check(root: str, settings: Settings, registry: Registry,
         rule = registry.load(rule_id)
         if rule is not None:
             rules.append(rule)
-    contexts = {rule.id: Context(rule, repo, _options(rule, settings)) for rule in rules}
+    view = RepoView(repo)  # what rules see as ctx.repo: records what each result read
+    contexts = {rule.id: Context(rule, view, _options(rule, settings)) for rule in rules}
 
+    plan: list[tuple[FileRef, list[str]]] = []
     for ref in repo.files:
         interested = [r for r in rules if ref.kind in _kinds_read(r.kinds)]
         if not interested and ref.kind not in validate:
@@ -140,34 +153,192 @@ def run_check(root: str, settings: Settings, registry: Registry,
         if ref.kind is FileKind.YAML and not any(FileKind.YAML in r.kinds for r in interested) and \
                 not repo.is_kubernetes(ref):
             continue  # wanted only if it is a manifest: an OpenAPI spec is not parsed for nothing
-        doc = repo.document(ref)
-        if doc is None:
-            continue
-        for rule in interested:
-            if doc.kind in rule.kinds:
-                _per_document(run, rule, doc, repo, contexts[rule.id])
+        plan.append((ref, [r.id for r in interested]))
 
+    store = _open_cache(root, settings, registry, rules, contexts, ids, repo, paths) if use_cache else None
+    work = _Work(run, repo, view, {r.id: r for r in rules}, contexts)
+    served: dict[str, dict[str, RuleResult | None]] = {}
+    records: dict[str, FileRecord] = {}
+    todo: list[tuple[FileRef, list[str]]] = []
+    for ref, rule_ids in plan:
+        if store is not None:
+            served[ref.path] = store.file_results(ref.path, ref.kind.value, rule_ids)
+            missing = [i for i in rule_ids if i not in served[ref.path]]
+            record = store.record(ref.path, ref.kind.value)
+            if not missing and record is not None:
+                records[ref.path] = record
+                continue
+            rule_ids = missing
+        todo.append((ref, rule_ids))
+
+    cross: dict[str, RuleResult] = {}
+    # Cross-file rules first, in this process: the documents they parse and the facts they compute
+    # are then shared with the workers, which fork from here, instead of being made once per worker.
     for rule in rules:
         if "check_repository" in rule.hooks:
-            run.call(rule, "check_repository", repo, contexts[rule.id], ".")
+            result = store.cross_result(rule.id) if store is not None else None
+            if result is None:
+                result = work.result(lambda rule=rule: run.call(rule, "check_repository", view,  # type: ignore[misc]
+                                                                contexts[rule.id], "."))
+            if store is not None:
+                store.put_cross_result(rule.id, result)
+            cross[rule.id] = result
 
-    for problem in sorted(repo.problems.values(), key=lambda p: p.path):
+    work.inherited = set(work.records())
+    pending = parallel.start(work.check_files, todo, [ref.size for ref, _ in todo], jobs)
+
+    computed: dict[str, dict[str, RuleResult | None]] = {}
+    for chunk_results, chunk_records in pending.get():
+        computed.update(chunk_results)
+        records.update(chunk_records)
+    records.update(work.records())  # files parsed here: by the cross-file rules, or all of them with one job
+    seen: set[int] = set()  # dependency parts whose files were looked at
+    for result in cross.values():
+        _add_dep_records(result, records, store, seen)
+
+    for ref, _ in plan:
+        results = {**served.get(ref.path, {}), **computed.get(ref.path, {})}
+        for rule_id in [r.id for r in rules if r.id in results]:  # in rule order, like one process
+            result = results[rule_id]
+            if result is None:
+                continue
+            run.checked.setdefault(ref.path, set()).add(rule_id)
+            run.findings.extend(result.findings)
+            _add_dep_records(result, records, store, seen)
+        if store is not None:
+            for rule_id, result in computed.get(ref.path, {}).items():
+                store.put_file_result(ref.path, rule_id, result)
+            for rule_id, result in served.get(ref.path, {}).items():
+                store.put_file_result(ref.path, rule_id, result)
+    for result in cross.values():
+        run.findings.extend(result.findings)
+
+    problems = {p: r.problem for p, r in records.items() if r.problem is not None}
+    for path in sorted(problems):
+        problem = problems[path]
         run.pf(PARSE_ERROR, Span(problem.path, problem.line, problem.column), problem.message, problem.severity)
     for skipped in discovery.skipped:
         run.pf(PARSE_ERROR, Span(skipped.path, 1, 1), f"{skipped.reason}; not checked", Severity.INFO)
+    if store is not None:
+        for path, record in records.items():
+            store.put_record(path, record)
+        store.save()
 
-    findings, suppressed = _suppress(run, repo)
-    stats = Stats(files_discovered=len(repo.files), files_parsed=sum(1 for _ in _loaded(repo)),
+    findings, suppressed = _suppress(run, repo, records)
+    stats = Stats(files_discovered=len(repo.files),
+                  files_parsed=sum(1 for r in records.values() if r.suppressions is not None),
                   rules_run=len(rules), suppressed=suppressed)
+    stats.files_cached = len(plan) - len(todo)
     for ref in repo.files:
         stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
     findings.sort(key=Finding.sort_key)
-    sources = {path: doc.text for path in {f.path for f in findings} if (doc := repo.loaded(path)) is not None}
-    result = CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats, sources=sources)
+    result = CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats,
+                         sources=_sources(repo, {f.path for f in findings}))
     if change is not None:
         repo.base.close()
         gitbase.apply(result, change, show_all)
     return result
+
+
+class _Work:
+    """Per-file work (in this process or a worker) and the results of single rules with what they read."""
+
+    def __init__(self, run: _Run, repo: Repository, view: RepoView, rules: dict[str, Rule],
+                 contexts: dict[str, Context]) -> None:
+        self.run, self.repo, self.view, self.rules, self.contexts = run, repo, view, rules, contexts
+        self._records: dict[str, FileRecord] = {}
+        self.inherited: set[str] = set()  # files parsed before the workers were started
+
+    def result(self, call: Callable[[], None]) -> RuleResult:
+        start = len(self.run.findings)
+        self.view.begin()
+        try:
+            call()
+        finally:
+            deps = self.view.end()
+        findings = self.run.findings[start:]
+        del self.run.findings[start:]
+        problems = {p: v for p, v in sorted(self.repo.problems.items()) if deps.reads(p)}
+        return RuleResult(findings, deps, problems)
+
+    def check_files(self, items: list[tuple[FileRef, list[str]]]) -> tuple[dict, dict[str, FileRecord]]:
+        """Parse each file and run the per-file hooks of its rules: {path: {rule id: result or None}}
+        (None: the rule does not apply to what the file turned out to be), and the files parsed."""
+        out: dict[str, dict[str, RuleResult | None]] = {}
+        for ref, rule_ids in items:
+            doc = self.repo.document(ref)
+            results: dict[str, RuleResult | None] = {}
+            for rule_id in rule_ids:
+                rule = self.rules[rule_id]
+                if doc is None or doc.kind not in rule.kinds:
+                    results[rule_id] = None
+                    continue
+                results[rule_id] = self.result(lambda rule=rule, doc=doc: _per_document(  # type: ignore[misc]
+                    self.run, rule, doc, self.repo, self.contexts[rule.id]))
+            out[ref.path] = results
+        return out, {p: r for p, r in self.records().items() if p not in self.inherited}
+
+    def records(self) -> dict[str, FileRecord]:
+        """The parse outcome of every file parsed in this process so far."""
+        for ref in self.repo.files:
+            if ref.path in self._records:
+                continue
+            if ref.path in self.repo.problems:
+                self._records[ref.path] = FileRecord(self.repo.problems[ref.path], None)
+            else:
+                doc = self.repo.loaded(ref.path)
+                if doc is not None:
+                    self._records[ref.path] = FileRecord(None, _suppressions(doc))
+        return dict(self._records)
+
+
+def _open_cache(root: str, settings: Settings, registry: Registry, rules: list[Rule],
+                contexts: dict[str, Context], ids: list[str], repo: Repository,
+                paths: list[str] | None) -> Cache:
+    options = {rule.id: dict(contexts[rule.id].options) for rule in rules}
+    from preflight.cache import Cache, fingerprint
+
+    builtin = {rule_id: entry.builtin for rule_id, entry in registry.entries.items()}
+    key, uncacheable = fingerprint(rules, builtin, options, ids)
+    return Cache(root, key, repo, uncacheable, partial=paths is not None)
+
+
+def _files_once(result: RuleResult, seen: set[int]) -> Iterator[str]:
+    """The files ``result`` read, skipping the parts (shared facts) an earlier call went through."""
+    for part in result.deps.parts():
+        if id(part) not in seen:
+            seen.add(id(part))
+            yield from part.files
+
+
+def _add_dep_records(result: RuleResult | None, records: dict[str, FileRecord], store: Cache | None,
+                     seen: set[int]) -> None:
+    """The parse outcomes of the files a result served from the cache read (their PF001s and
+    suppression comments count as if they had been parsed in this run)."""
+    if result is None or store is None:
+        return
+    for path in _files_once(result, seen):
+        if path not in records and path in store.by_path:
+            record = store.record(path, store.by_path[path].kind.value)
+            if record is not None:
+                records[path] = record
+
+
+def _sources(repo: Repository, paths: set[str]) -> dict[str, str]:
+    """The decoded text of each file a finding points into, for fingerprints. A file parsed in a
+    worker or served from the cache is not loaded here: it is read again, for this only (rules never
+    re-read), so a finding's fingerprint does not depend on --jobs or the cache."""
+    refs = {ref.path: ref for ref in repo.files}
+    sources: dict[str, str] = {}
+    for path in sorted(paths):
+        doc = repo.loaded(path)
+        if doc is not None:
+            sources[path] = doc.text
+        elif path in refs and path not in repo.problems:
+            text = repo._read(refs[path])
+            if isinstance(text, str):
+                sources[path] = text
+    return sources
 
 
 def _options(rule: Rule, settings: Settings) -> dict[str, object]:
@@ -215,7 +386,7 @@ def _suppressions(doc: Document) -> list[Suppression]:
     return find_suppressions(doc.text, fences)
 
 
-def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
+def _suppress(run: _Run, repo: Repository, records: dict[str, FileRecord]) -> tuple[list[Finding], int]:
     """Apply per-file-ignores and inline comments; report inline comments that silenced nothing."""
     import pathspec
 
@@ -229,8 +400,8 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
             suppressed += 1
             continue
         if finding.path not in comments:
-            doc = repo.loaded(finding.path) if run.settings.inline_ignores else None
-            comments[finding.path] = _suppressions(doc) if doc is not None else []
+            record = records.get(finding.path) if run.settings.inline_ignores else None
+            comments[finding.path] = (record.suppressions or []) if record is not None else []
         suppression = suppressing(comments[finding.path], finding.rule_id, finding.span.line)
         if suppression is not None:
             suppression.used.add(finding.rule_id)
@@ -239,21 +410,22 @@ def _suppress(run: _Run, repo: Repository) -> tuple[list[Finding], int]:
         kept.append(finding)
 
     if UNUSED_SUPPRESSION in run.ids and run.settings.inline_ignores:
-        for doc in _loaded(repo):
-            found = comments.get(doc.path)
-            if found is None:
-                found = comments[doc.path] = _suppressions(doc)
+        for ref in repo.files:
+            record = records.get(ref.path)
+            if record is None or record.suppressions is None:
+                continue  # not parsed in this run (nor in the cached run it stands for)
+            found = comments.setdefault(ref.path, record.suppressions)
             for suppression in found:
                 for rule_id in suppression.ids:
                     if rule_id in suppression.used:
                         continue
                     if rule_id not in run.registry.entries:
                         message = f"suppression names unknown rule {rule_id}; remove it or fix the id"
-                    elif rule_id in run.checked.get(doc.path, ()):
+                    elif rule_id in run.checked.get(ref.path, ()):
                         message = f"suppression of {rule_id} matches no finding; remove it"
                     else:
                         continue  # the rule did not run on this file: cannot tell
-                    span = Span(doc.path, suppression.line, suppression.column)
+                    span = Span(ref.path, suppression.line, suppression.column)
                     if suppressing(found, UNUSED_SUPPRESSION, suppression.line) is None:
                         kept.append(Finding(UNUSED_SUPPRESSION, span, message, Severity.INFO,
                                             name="unused-suppression"))

@@ -122,3 +122,4 @@ class Stats:
     suppressed: int = 0
     baselined: int | None = None  # findings hidden by --baseline (None: no baseline given)
     by_kind: dict[str, int] = field(default_factory=dict)
+    files_cached: int = 0  # files whose results came from .preflight_cache/

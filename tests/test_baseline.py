@@ -90,3 +90,18 @@ def test_unusable_baseline_is_a_usage_error(tmp_path: Path) -> None:
     bad.write_text("{")
     code, _, err = run("check", str(root), "--baseline", str(bad))
     assert code == 2 and err.startswith(f"preflight: error: baseline {bad} is not valid JSON: ")
+
+
+def test_fingerprints_do_not_depend_on_the_cache(tmp_path: Path) -> None:
+    """A finding served from the cache has the same fingerprint: its file was not parsed in this
+    run, and the fingerprint still comes from the flagged line, not from the message."""
+    root = project(tmp_path)
+    first, second = tmp_path / "cold.json", tmp_path / "warm.json"
+    run("check", str(root), "--select", "DC001", "--write-baseline", str(first))  # fills the cache
+    assert (root / ".preflight_cache").is_dir()
+    run("check", str(root), "--select", "DC001", "--write-baseline", str(second))  # served from it
+    cold, warm = (json.loads(p.read_text())["findings"] for p in (first, second))
+    assert [e["fingerprint"] for e in warm] == [e["fingerprint"] for e in cold]
+    no_cache = tmp_path / "none.json"
+    run("check", str(root), "--select", "DC001", "--no-cache", "--write-baseline", str(no_cache))
+    assert json.loads(no_cache.read_text())["findings"] == cold

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -99,6 +100,11 @@ def admits_any(a: Constraint | None, b: Constraint | None, extra: Iterable[str] 
     name; so if two sets meet, they meet at one of those ends or just above or below one. Those
     probe versions (plus ``extra``, e.g. known releases) are tried against both sets.
     """
+    return _admits_any(a, b, tuple(extra))
+
+
+@lru_cache(maxsize=4096)  # a monorepo repeats the same constraints in every project
+def _admits_any(a: Constraint | None, b: Constraint | None, extra: tuple[str, ...]) -> bool:
     left = a if a is not None else (SpecifierSet(),)
     right = b if b is not None else (SpecifierSet(),)
     probes = _probes([*left, *right], extra)

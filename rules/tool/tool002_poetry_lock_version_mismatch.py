@@ -122,12 +122,16 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
         return
     locks = {lock.path: lock for lock in repo.fact(poetry_lock_generators)}
     lock_paths = sorted(locks)
-    for pin in pins:
-        lock = locks.get(serving(pin.path, lock_paths) or "")
+    owner = [serving(p.path, lock_paths) for p in pins]  # once per pin: a monorepo has hundreds
+    versions = [Version(p.version) for p in pins]
+    by_owner: dict[str | None, list[int]] = {}
+    for i, served in enumerate(owner):
+        by_owner.setdefault(served, []).append(i)
+    for n, pin in enumerate(pins):
+        lock = locks.get(owner[n] or "")
         lock_differs = lock is not None and major(lock.version) != major(pin.version)
         # Pins that serve another lock file (another project of a monorepo) may differ.
-        others = [p for p in pins if Version(p.version) != Version(pin.version)
-                  and serving(p.path, lock_paths) == serving(pin.path, lock_paths)]
+        others = [pins[i] for i in by_owner[owner[n]] if versions[i] != versions[n]]
         if not lock_differs and not others:
             continue
         parts = []

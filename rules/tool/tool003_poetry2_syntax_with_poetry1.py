@@ -126,8 +126,11 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
         return
     projects = [doc for doc in repo.documents(FileKind.PYPROJECT) if _is_poetry_project(doc)]
     paths = [doc.path for doc in projects]
+    by_project: dict[str | None, list] = {}
+    for pin in old:  # which project each pin builds, once per pin
+        by_project.setdefault(serving(pin.path, paths), []).append(pin)
     for doc in projects:
-        mine = [p for p in old if serving(p.path, paths) == doc.path]
+        mine = by_project.get(doc.path, [])
         if not mine:
             continue
         for span, syntax, needs, instead in _poetry2_syntax(doc):

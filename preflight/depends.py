@@ -1,0 +1,209 @@
+"""What a rule's result depended on: the files it read and the file listings it asked for.
+
+Rules reach the repository only through ``ctx.repo``. The engine hands them a :class:`RepoView`
+that forwards every call to the real :class:`~preflight.facts.Repository` and records, for the
+hook call under way, which files were read (documents, commands, a YAML file sniffed for a
+Kubernetes manifest) and which listings were asked for (``files``, ``files_of(kinds)``). A fact
+is computed once through the view, so what it read is recorded once and added to every hook
+that asks for it.
+
+Anything else a hook touches (``repo.root``, ``repo.problems``, attributes this module does not
+know) makes its result *opaque*: it may depend on things outside the scanned files (git's index,
+``.gitignore``), so it is never served from the cache. This is what lets the cache keep the
+results of cross-file rules and of per-file hooks that read facts: a result is reused only when
+every file it read has the same content and every listing it asked for names the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from preflight.model import FileKind, Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.documents import Problem
+    from preflight.suppress import Suppression
+
+T = TypeVar("T")
+ALL = "*"  # the key of the listing of every file
+
+
+@dataclass(eq=False)
+class Deps:
+    files: set[str] = field(default_factory=set)  # paths whose text or document was read
+    lists: set[str] = field(default_factory=set)  # listing keys: ALL or sorted kind values joined by ','
+    opaque: bool = False
+    # What the facts it asked for read, shared (not copied): a fact over every Python file is
+    # asked for by every Python file's hooks, and copying its set into each would be quadratic.
+    facts: list[Deps] = field(default_factory=list)
+    _flat: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
+
+    def merge(self, other: Deps) -> None:
+        if other is not self and not any(f is other for f in self.facts):
+            self.facts.append(other)
+        self.opaque = self.opaque or other.opaque
+
+    def flat(self, keep: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+        """Every file and listing read, its facts' included (call once the result is complete).
+        Only a fact's (shared) answer is kept; a hook's is made when asked."""
+        if self._flat is not None:
+            return self._flat
+        files, lists = set(self.files), set(self.lists)
+        for fact in self.facts:
+            more_files, more_lists = fact.flat(keep=True)
+            files |= more_files
+            lists |= more_lists
+        flat = (frozenset(files), frozenset(lists))
+        if keep:
+            self._flat = flat
+        return flat
+
+    def parts(self) -> Iterator[Deps]:
+        """This and every fact it includes, each once per call."""
+        seen: set[int] = set()
+        stack = [self]
+        while stack:
+            deps = stack.pop()
+            if id(deps) not in seen:
+                seen.add(id(deps))
+                yield deps
+                stack.extend(deps.facts)
+
+    def reads(self, path: str) -> bool:
+        return any(path in part.files for part in self.parts())
+
+
+@dataclass
+class RuleResult:
+    """What one rule produced for one file (or, cross-file, for the repository)."""
+
+    findings: list[Finding]
+    deps: Deps
+    problems: dict[str, Problem]  # PF001 problems of the files it read that did not parse
+    stored: Any = None  # the cache's form of this result, when it was served from the cache
+
+
+@dataclass
+class FileRecord:
+    """A file's parse outcome: the problem, or its suppression comments when it parsed."""
+
+    problem: Problem | None
+    suppressions: list[Suppression] | None
+
+
+def listing_key(kinds: tuple[FileKind, ...]) -> str:
+    return ",".join(sorted(k.value for k in kinds)) if kinds else ALL
+
+
+def listing_kinds(key: str) -> tuple[FileKind, ...]:
+    return () if key == ALL else tuple(FileKind(v) for v in key.split(","))
+
+
+class RepoView:
+    """The repository as a hook sees it (``ctx.repo``): the same API, with reads recorded."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+        self._stack: list[Deps] = []
+        self._fact_deps: dict[Callable[..., Any], Deps] = {}
+        self._facts: dict[Callable[..., Any], Any] = {}
+
+    # -- recording ------------------------------------------------------------------------------
+    def begin(self) -> None:
+        self._stack.append(Deps())
+
+    def end(self) -> Deps:
+        return self._stack.pop()
+
+    def _file(self, path: str) -> None:
+        if self._stack:
+            self._stack[-1].files.add(path)
+
+    def _list(self, kinds: tuple[FileKind, ...]) -> None:
+        if self._stack:
+            self._stack[-1].lists.add(listing_key(kinds))
+
+    def _opaque(self) -> None:
+        if self._stack:
+            self._stack[-1].opaque = True
+
+    # -- the Repository API ----------------------------------------------------------------------
+    @property
+    def files(self) -> list[Any]:
+        self._list(())
+        return self._repo.files
+
+    @property
+    def root(self) -> str:
+        self._opaque()
+        return self._repo.root
+
+    @property
+    def problems(self) -> dict[str, Any]:
+        self._opaque()
+        return self._repo.problems
+
+    @property
+    def base(self) -> Any:
+        """The base revision in ``--base`` mode (its contents are not tracked: a result that used
+        it is not cached); None otherwise, which a result may depend on without losing its cache."""
+        base = self._repo.base
+        if base is not None:
+            self._opaque()
+        return base
+
+    def files_of(self, *kinds: FileKind) -> list[Any]:
+        self._list(kinds)
+        return self._repo.files_of(*kinds)
+
+    def document(self, ref: Any) -> Any:
+        self._file(ref.path)
+        return self._repo.document(ref)
+
+    def is_kubernetes(self, ref: Any) -> bool:
+        self._file(ref.path)
+        return self._repo.is_kubernetes(ref)
+
+    def documents(self, *kinds: FileKind) -> Iterator[Any]:
+        for ref in self.files_of(*kinds):
+            doc = self.document(ref)
+            if doc is not None and (not kinds or doc.kind in kinds):
+                yield doc
+
+    def loaded(self, path: str) -> Any:
+        self._file(path)
+        return self._repo.loaded(path)
+
+    def commands(self, doc: Any) -> list[Any]:
+        self._file(doc.path)
+        return self._repo.commands(doc)
+
+    def statements(self, doc: Any) -> list[Any]:
+        self._file(doc.path)
+        return self._repo.statements(doc)
+
+    def all_commands(self, *kinds: FileKind) -> Iterator[Any]:
+        from preflight.commands import COMMAND_KINDS
+
+        for doc in self.documents(*(kinds or tuple(COMMAND_KINDS))):
+            yield from self.commands(doc)
+
+    def fact(self, compute: Callable[[Any], T]) -> T:
+        """Compute ``compute(repo)`` once; what it read is added to every hook asking for it."""
+        if compute not in self._facts:
+            self._stack.append(Deps())
+            try:
+                value = compute(self)
+            finally:
+                deps = self._stack.pop()
+            self._facts[compute] = value
+            self._fact_deps[compute] = deps
+        if self._stack:
+            self._stack[-1].merge(self._fact_deps[compute])
+        return self._facts[compute]
+
+    def __getattr__(self, name: str) -> Any:  # anything else: forwarded, and the result is opaque
+        self._opaque()
+        return getattr(self._repo, name)

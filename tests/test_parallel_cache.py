@@ -1,0 +1,334 @@
+"""--jobs and the cache: the same output as one uncached process, whatever changed in between."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, write
+from preflight import parallel
+from preflight.cache import CACHE_DIR, KEEP_FINGERPRINTS
+from preflight.config import ConfigError, Settings, from_mapping
+from preflight.depends import RepoView
+from preflight.engine import CheckResult, run_check
+from preflight.facts import Repository
+from preflight.model import FileKind, Severity
+from preflight.registry import load_registry
+from preflight.report import ReportOptions, render
+from preflight.rule import Rule, RuleMeta
+
+sys.path.insert(0, str(REPO / "bench"))
+from generate import generate  # noqa: E402
+
+
+def _run(root: Path, jobs: int = 1, cache: bool = False, **settings: object) -> CheckResult:
+    return run_check(str(root), Settings(**settings), load_registry(plugins=False), jobs=jobs,  # type: ignore[arg-type]
+                     use_cache=cache)
+
+
+def _output(result: CheckResult) -> str:
+    options = ReportOptions(statistics=True)
+    return render("json", result, options) + render("text", result, options)
+
+
+@pytest.fixture(scope="module")
+def monorepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("monorepo")
+    generate(str(root), files=500, seed=7, fixtures=True)  # every rule's bad fixture is in it too
+    return root
+
+
+@pytest.fixture
+def always_parallel(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Use the pool whatever the size, and record whether it was used."""
+    used: list[bool] = []
+    real = parallel.start
+    monkeypatch.setattr(parallel, "MIN_FILES", 1)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1)
+
+    def start(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        pending = real(*args, **kwargs)
+        used.append(pending.parallel)
+        return pending
+
+    monkeypatch.setattr(parallel, "start", start)
+    return used
+
+
+# -- parallelism -----------------------------------------------------------------------------------
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_workers_give_byte_identical_output(monorepo: Path, always_parallel: list[bool]) -> None:
+    one = _run(monorepo, jobs=1)
+    two = _run(monorepo, jobs=2)
+    three = _run(monorepo, jobs=3)
+    assert always_parallel == [False, True, True]
+    assert len(one.findings) > 300
+    assert {f.rule_id for f in one.findings} >= {"PF001", "DC001", "TOOL002", "PY013", "MIG002", "SEC003", "TF001"}
+    assert _output(two) == _output(one)
+    assert _output(three) == _output(one)
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_workers_on_the_fixtures_with_suppressions_and_a_crashing_rule(tmp_path: Path,
+                                                                      always_parallel: list[bool]) -> None:
+    shutil.copytree(REPO / "fixtures", tmp_path / "fixtures")
+    write(tmp_path, {"deploy.sh": "# preflight: ignore[DC001]\ndocker-compose up\n# preflight: ignore[TOOL001]\n",
+                     "broken.yml": "services: [\n", ".github/workflows/x.yml": "on: [push\n"})
+
+    def check_command(cmd, ctx):  # noqa: ANN001, ANN202
+        if cmd.path.endswith("deploy.sh"):
+            raise KeyError("boom")
+        yield from ()
+
+    def results(jobs: int) -> str:
+        registry = load_registry(plugins=False)
+        meta = RuleMeta("XT001", "crashes", Severity.ERROR, frozenset({FileKind.SHELL}), "Crashes", "tests", "none")
+        registry.add_rule(Rule(meta, "", "tests.crashing", {"check_command": check_command}))
+        return _output(run_check(str(tmp_path), Settings(), registry, jobs=jobs))
+
+    single = results(1)
+    assert results(2) == single
+    assert always_parallel == [False, True]
+    assert "PF002" in single and "PF003" in single and "PF001" in single
+
+
+def test_small_work_stays_in_process() -> None:
+    assert not parallel.worth_it(2, [100] * 10)
+    assert not parallel.worth_it(1, [10_000] * 1000)
+    assert parallel.worth_it(2, [10_000] * 1000) == parallel.can_fork()
+
+
+def test_chunks_are_contiguous_balanced_and_complete() -> None:
+    items = list(range(100))
+    sizes = [1] * 50 + [10] * 50
+    chunks = parallel._chunks(items, sizes, 8)
+    assert [i for chunk in chunks for i in chunk] == items
+    assert len(chunks) == 8
+    weights = [sum(sizes[i] for i in chunk) for chunk in chunks]
+    assert max(weights) <= 2 * sum(sizes) / 8
+
+
+# -- the cache -------------------------------------------------------------------------------------
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    parsed: list[str] = []
+    real = Repository.document
+
+    def document(self, ref):  # noqa: ANN001, ANN202
+        if ref.path not in self._documents:
+            parsed.append(ref.path)
+        return real(self, ref)
+
+    monkeypatch.setattr(Repository, "document", document)
+    return parsed
+
+
+def test_an_unchanged_rerun_is_served_from_the_cache(monorepo: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(monorepo, root)
+    cold = _run(root, cache=True)
+    assert (root / CACHE_DIR / ".gitignore").read_text().endswith("*\n")
+    assert (root / CACHE_DIR / "CACHEDIR.TAG").exists()
+    parsed = _parses(monkeypatch)
+    warm = _run(root, cache=True)
+    # SEC001 and SEC002 ask git whether a file is ignored, which the cache cannot track: those
+    # results are computed again, and only the files they need are parsed.
+    assert 0 < len(parsed) < 50
+    assert warm.stats.files_cached > 300
+    assert _output(warm) == _output(cold) == _output(_run(root))
+    _run(root, cache=True, ignore=["SEC001", "SEC002"])
+    parsed.clear()
+    assert _run(root, cache=True, ignore=["SEC001", "SEC002"]).stats.files_cached > 300
+    assert parsed == []  # nothing read but the bytes to hash
+
+
+def _mutate(root: Path, rnd: random.Random) -> list[str]:
+    """Edit, delete and add a few files of several kinds; the paths touched."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and CACHE_DIR not in p.parts)
+    touched = []
+    for path in rnd.sample(files, 16):
+        rel = path.relative_to(root).as_posix()
+        touched.append(rel)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        choice = rnd.randrange(4)
+        if choice == 0:
+            path.unlink()
+        elif choice == 1:
+            lines = text.split("\n")
+            del lines[rnd.randrange(len(lines))]
+            path.write_text("\n".join(lines), encoding="utf-8")
+        elif choice == 2:
+            path.write_text(text.replace("1", "2").replace("poetry", "poetry==1.7.1", 1), encoding="utf-8")
+        else:
+            copy = path.with_name("copy_" + path.name)
+            copy.write_text(text, encoding="utf-8")
+    return touched
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_after_changes_the_cached_run_equals_an_uncached_one(monorepo: Path, tmp_path: Path, seed: int) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(monorepo, root)
+    _run(root, cache=True)
+    rnd = random.Random(seed)
+    for _ in range(2):
+        _mutate(root, rnd)
+        assert _output(_run(root, cache=True)) == _output(_run(root))
+
+
+def test_changing_poetry_lock_alone_changes_tool002_and_tool001(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "fixtures" / "TOOL002" / "bad", tmp_path / "repo")
+    root = tmp_path / "repo"
+    before = _run(root, cache=True, select=["TOOL"])
+    lock = root / "poetry.lock"
+    text = lock.read_text(encoding="utf-8")
+    assert "Poetry 2.3.0" in text
+    lock.write_text(text.replace("Poetry 2.3.0", "Poetry 1.8.3"), encoding="utf-8")
+    after = _run(root, cache=True, select=["TOOL"])
+    uncached = _run(root, select=["TOOL"])
+    assert _output(after) == _output(uncached)
+    assert [f.message for f in after.findings if f.rule_id == "TOOL002"] != \
+           [f.message for f in before.findings if f.rule_id == "TOOL002"]
+    assert after.stats.files_cached > 0  # the files poetry.lock does not concern were served
+
+
+def test_cache_off_by_flag_or_config(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": "docker-compose up\n"})
+    run_check(str(tmp_path), Settings(cache=False), load_registry(plugins=False), use_cache=True)
+    assert not (tmp_path / CACHE_DIR).exists()
+    _run(tmp_path)  # the API default: no cache
+    assert not (tmp_path / CACHE_DIR).exists()
+    assert from_mapping({"cache": False}, "x").cache is False
+    with pytest.raises(ConfigError, match="'cache' must be true or false"):
+        from_mapping({"cache": "no"}, "x")
+
+
+def test_a_damaged_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": "docker-compose up\n", "compose.yml": "services:\n  a:\n    image: x\n"})
+    first = _output(_run(tmp_path, cache=True))
+    (cache_file,) = (tmp_path / CACHE_DIR).glob("v*.json")
+    for damage in ("{not json", json.dumps({"fingerprint": cache_file.stem[3:], "files": {"deploy.sh": []},
+                                            "cross": {"DC003": {"deps": 99}}, "depsets": "x"})):
+        cache_file.write_text(damage)
+        assert _output(_run(tmp_path, cache=True)) == first
+        json.loads(cache_file.read_text())
+
+
+def test_old_fingerprints_are_pruned(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": "docker-compose up\npip install poetry\n"})
+    for select in (["DC"], ["TOOL"], ["DC001"], ["TOOL001"], ["PF"], ["DC", "TOOL"]):
+        _run(tmp_path, cache=True, select=select)
+    names = sorted(p.name for p in (tmp_path / CACHE_DIR).iterdir())
+    assert len([n for n in names if n.startswith("v")]) == KEEP_FINGERPRINTS
+    assert not [n for n in names if n.startswith(".tmp-")]
+
+
+def test_a_result_that_reads_outside_the_tracked_api_is_opaque(tmp_path: Path) -> None:
+    write(tmp_path, {"a.sh": "echo\n"})
+    from preflight.discover import discover
+
+    view = RepoView(Repository(str(tmp_path), discover(str(tmp_path), None).files))
+    view.begin()
+    assert view.files_of(FileKind.SHELL)
+    deps = view.end()
+    assert (deps.files, deps.lists, deps.opaque) == (set(), {"shell"}, False)
+    view.begin()
+    assert view.root == str(tmp_path)
+    assert view.end().opaque
+
+
+def test_a_fact_adds_what_it_read_to_every_hook_asking_for_it(tmp_path: Path) -> None:
+    write(tmp_path, {"a.sh": "echo a\n", "b.sh": "echo b\n"})
+    from preflight.discover import discover
+
+    view = RepoView(Repository(str(tmp_path), discover(str(tmp_path), None).files))
+
+    def words(repo):  # noqa: ANN001, ANN202
+        return [c.argv[0].text for c in repo.all_commands(FileKind.SHELL)]
+
+    for _ in range(2):  # computed the first time, remembered the second: the same dependencies
+        view.begin()
+        assert view.fact(words) == ["echo", "echo"]
+        deps = view.end()
+        assert deps.flat() == ({"a.sh", "b.sh"}, {"shell"})
+
+
+def test_concurrent_runs_share_the_cache_safely(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "fixtures" / "TOOL002" / "bad", tmp_path / "repo")
+    root = tmp_path / "repo"
+    argv = [sys.executable, "-m", "preflight", "check", "--format", "json", "--jobs", "1", str(root)]
+    expected = subprocess.run([*argv, "--no-cache"], capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    outputs = [p.communicate()[0] for p in processes]
+    assert outputs == [expected] * 4
+    (cache_file,) = (root / CACHE_DIR).glob("v*.json")
+    json.loads(cache_file.read_text())
+    assert subprocess.run(argv, capture_output=True, text=True).stdout == expected
+
+
+def test_cli_jobs_and_no_cache(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": "docker-compose up\n"})
+    base = [sys.executable, "-m", "preflight", "check", str(tmp_path)]
+    assert subprocess.run([*base, "--jobs", "0"], capture_output=True).returncode == 2
+    done = subprocess.run([*base, "--jobs", "2", "--no-cache"], capture_output=True, text=True)
+    assert done.returncode == 1 and "DC001" in done.stdout
+    assert not (tmp_path / CACHE_DIR).exists()
+    assert subprocess.run(base, capture_output=True).returncode == 1
+    assert (tmp_path / CACHE_DIR).is_dir()
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_a_dead_workers_chunks_are_done_again_here() -> None:
+    parent = os.getpid()
+
+    def task(chunk):  # noqa: ANN001, ANN202
+        if os.getpid() != parent and 0 in chunk:
+            os._exit(3)  # as the kernel's OOM killer would end it
+        return [x * 2 for x in chunk]
+
+    pending = parallel.start(task, list(range(200)), [10_000] * 200, 2)
+    assert pending.parallel
+    assert [x for result in pending.get() for x in result] == [x * 2 for x in range(200)]
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_a_workers_exception_reaches_the_caller() -> None:
+    def task(chunk):  # noqa: ANN001, ANN202
+        raise ConfigError("bad option")
+
+    with pytest.raises(ConfigError, match="bad option"):
+        parallel.start(task, list(range(200)), [10_000] * 200, 2).get()
+
+
+def test_a_cache_directory_that_is_a_link_is_neither_read_nor_written(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    decoys = {f"v1-{i:024x}.json": "keep me" for i in range(6)}
+    write(elsewhere, decoys)
+    root = write(tmp_path / "repo", {"deploy.sh": "docker-compose up\n"})
+    (root / CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    first, second = _run(root, cache=True), _run(root, cache=True)
+    assert _output(first) == _output(second) and second.stats.files_cached == 0
+    assert sorted(p.name for p in elsewhere.iterdir()) == sorted(decoys)
+    assert all(p.read_text() == "keep me" for p in elsewhere.iterdir())
+
+
+def test_a_well_formed_but_wrong_cache_entry_is_not_served(tmp_path: Path) -> None:
+    write(tmp_path, {"deploy.sh": "docker-compose up\n"})
+    first = _output(_run(tmp_path, cache=True))
+    (cache_file,) = (tmp_path / CACHE_DIR).glob("v*.json")
+    data = json.loads(cache_file.read_text())
+    entry = data["files"]["deploy.sh"]
+    for stored in entry["rules"].values():
+        if stored and stored["findings"]:
+            stored["findings"][0][2] = 12345  # a message that is not a string
+    entry["suppressions"] = [["x", 1, [], False, 2]]
+    cache_file.write_text(json.dumps(data))
+    assert _output(_run(tmp_path, cache=True)) == first

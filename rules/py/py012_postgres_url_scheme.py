@@ -117,7 +117,10 @@ def normalises(doc: PythonDocument) -> bool:
     cached = doc.__dict__.get("_pf_normalises")
     if cached is None:
         cached = False
-        for call, _scope in calls_in_scope(doc):
+        text = doc.text.lower()
+        # Both signs are literal words in the source: a module without either is not scanned.
+        scan = "drivername" in text or "postgres" in text
+        for call, _scope in calls_in_scope(doc) if scan else ():
             if any(k.arg == "drivername" for k in call.keywords) or any(
                     NORMALISING_LITERALS.match(constant_str(a) or "-") for a in call.args):
                 cached = True

@@ -336,32 +336,28 @@ def _select(start: _Node, path: list[str], hcl: bool, depth: int = 0) -> Iterato
             yield from _select(child, rest, hcl, depth + 1)
 
 
-def _key_span(doc: Document, node: _Node) -> Span:
+def _span(doc: Document, node: _Node, *, value: bool) -> Span:
+    """Where ``node`` is written: its key, or (``value``) its value when that is a scalar."""
     if doc.kind is FileKind.TERRAFORM:
-        return _hcl_span(doc, node, value=False)
+        return _hcl_span(doc, node, value=value)
     if hasattr(doc, "key_lines"):
-        return _toml_span(doc, node, value=False)
+        return _toml_span(doc, node, value=value)
     container = node.container
     if container is None:
         return Span(doc.path, 1, 1)
     if isinstance(container, list):
         return doc.item_span(container, node.key)  # type: ignore[attr-defined]
+    if value and not isinstance(node.value, (dict, list)):
+        return doc.value_span(container, node.key)  # type: ignore[attr-defined]
     return doc.key_span(container, node.key)  # type: ignore[attr-defined]
 
 
+def _key_span(doc: Document, node: _Node) -> Span:
+    return _span(doc, node, value=False)
+
+
 def _value_span(doc: Document, node: _Node) -> Span:
-    if doc.kind is FileKind.TERRAFORM:
-        return _hcl_span(doc, node, value=True)
-    if hasattr(doc, "key_lines"):
-        return _toml_span(doc, node, value=True)
-    container = node.container
-    if container is None:
-        return Span(doc.path, 1, 1)
-    if isinstance(container, list):
-        return doc.item_span(container, node.key)  # type: ignore[attr-defined]
-    if isinstance(node.value, (dict, list)):
-        return doc.key_span(container, node.key)  # type: ignore[attr-defined]
-    return doc.value_span(container, node.key)  # type: ignore[attr-defined]
+    return _span(doc, node, value=True)
 
 
 def _toml_span(doc: Any, node: _Node, value: bool) -> Span:

@@ -44,7 +44,24 @@ def _root_and_paths(paths: tuple[str, ...]) -> tuple[str, list[str] | None]:
     return os.path.commonpath(parents), absolute
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; the team-rule commands are imported only when one of them runs (or help
+    lists them), so ``preflight check`` does not pay for their imports at start."""
+
+    LAZY = {"new-rule": "new_rule", "test-rules": "test_rules"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            from preflight.declarative import cli as declarative_cli  # team rules: preflight/declarative/
+
+            self.add_command(getattr(declarative_cli, self.LAZY[name]), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="preflight", message="%(prog)s %(version)s")
 def main() -> None:
     """Deployment lessons as static checks: catch what broke someone's deploy before it breaks yours."""
@@ -278,11 +295,6 @@ def why(message: str, check_path: str | None, fmt: str, limit: int) -> None:
         click.echo(f"preflight: error: {error.message}", err=True)
     sys.exit(EXIT_ERROR if registry.errors else EXIT_CLEAN if matches else EXIT_FINDINGS)
 
-
-from preflight.declarative.cli import new_rule, test_rules  # noqa: E402  (team rules: preflight/declarative/)
-
-main.add_command(new_rule)
-main.add_command(test_rules)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -20,10 +20,10 @@ Use :func:`data_options` to declare the two options and :func:`merged` to read t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from preflight.rule import Option
@@ -34,7 +34,16 @@ DATA_PACKAGE = "preflight_rules"
 @cache
 def load_data(name: str, package: str = DATA_PACKAGE) -> Mapping[str, Any]:
     """The parsed ``data/<name>.toml`` of ``package`` (a plain dict; parsed once per process)."""
-    raw = resources.files(package).joinpath("data", f"{name}.toml").read_text(encoding="utf-8")
+    module = sys.modules.get(package) or __import__(package)
+    try:  # an installed package is a directory: read the file directly (importlib.resources costs
+        # ~6 ms of imports at every start)
+        with open(os.path.join(os.path.dirname(module.__file__ or ""), "data", f"{name}.toml"),
+                  encoding="utf-8") as handle:
+            raw = handle.read()
+    except OSError:  # a zipped or otherwise unusual install
+        from importlib import resources
+
+        raw = resources.files(package).joinpath("data", f"{name}.toml").read_text(encoding="utf-8")
     if sys.version_info >= (3, 11):
         import tomllib
 

@@ -17,7 +17,7 @@ every file it read has the same content and every listing it asked for names the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from preflight.model import FileKind, Finding
@@ -30,15 +30,35 @@ T = TypeVar("T")
 ALL = "*"  # the key of the listing of every file
 
 
-@dataclass(eq=False)
+_NOTHING: frozenset[str] = frozenset()
+
+
 class Deps:
-    files: set[str] = field(default_factory=set)  # paths whose text or document was read
-    lists: set[str] = field(default_factory=set)  # listing keys: ALL or sorted kind values joined by ','
-    opaque: bool = False
-    # What the facts it asked for read, shared (not copied): a fact over every Python file is
-    # asked for by every Python file's hooks, and copying its set into each would be quadratic.
-    facts: list[Deps] = field(default_factory=list)
-    _flat: tuple[frozenset[str], frozenset[str]] | None = field(default=None, repr=False)
+    """What one hook call (or one fact) read. ``files`` and ``lists`` stay the shared empty
+    frozenset until something is recorded: a run makes one of these per file and rule, and most
+    record only their own file."""
+
+    __slots__ = ("files", "lists", "opaque", "facts", "_flat")
+
+    def __init__(self, files: set[str] | frozenset[str] = _NOTHING, lists: set[str] | frozenset[str] = _NOTHING,
+                 opaque: bool = False, facts: list[Deps] | None = None) -> None:
+        self.files = files  # paths whose text or document was read
+        self.lists = lists  # listing keys: ALL or sorted kind values joined by ','
+        self.opaque = opaque
+        # What the facts it asked for read, shared (not copied): a fact over every Python file is
+        # asked for by every Python file's hooks, and copying its set into each would be quadratic.
+        self.facts: list[Deps] = facts if facts is not None else []
+        self._flat: tuple[frozenset[str], frozenset[str]] | None = None
+
+    def add_file(self, path: str) -> None:
+        if isinstance(self.files, frozenset):
+            self.files = set(self.files)
+        self.files.add(path)
+
+    def add_list(self, key: str) -> None:
+        if isinstance(self.lists, frozenset):
+            self.lists = set(self.lists)
+        self.lists.add(key)
 
     def merge(self, other: Deps) -> None:
         if other is not self and not any(f is other for f in self.facts):
@@ -62,6 +82,9 @@ class Deps:
 
     def parts(self) -> Iterator[Deps]:
         """This and every fact it includes, each once per call."""
+        if not self.facts:
+            yield self
+            return
         seen: set[int] = set()
         stack = [self]
         while stack:
@@ -73,6 +96,19 @@ class Deps:
 
     def reads(self, path: str) -> bool:
         return any(path in part.files for part in self.parts())
+
+    def problems(self, problems: dict[str, Any]) -> dict[str, Any]:
+        """The entries of ``problems`` (path -> PF001 problem) for files this read, in path order."""
+        if not problems:
+            return {}
+        found = {}
+        for part in self.parts():
+            files = part.files
+            if len(files) < len(problems):
+                found.update((path, problems[path]) for path in files if path in problems)
+            else:
+                found.update((path, problem) for path, problem in problems.items() if path in files)
+        return dict(sorted(found.items())) if found else {}
 
 
 @dataclass
@@ -119,11 +155,11 @@ class RepoView:
 
     def _file(self, path: str) -> None:
         if self._stack:
-            self._stack[-1].files.add(path)
+            self._stack[-1].add_file(path)
 
     def _list(self, kinds: tuple[FileKind, ...]) -> None:
         if self._stack:
-            self._stack[-1].lists.add(listing_key(kinds))
+            self._stack[-1].add_list(listing_key(kinds))
 
     def _opaque(self) -> None:
         if self._stack:

@@ -10,13 +10,11 @@ a file that cannot be read or parsed is PF001, a rule that raises is PF002.
 from __future__ import annotations
 
 import os
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from preflight import parallel
-from preflight.commands import COMMAND_KINDS
 from preflight.config import ConfigError, Settings
 from preflight.depends import FileRecord, RepoView, RuleResult
 from preflight.discover import Discovery, FileRef, discover
@@ -84,6 +82,8 @@ class _Run:
         except ConfigError:  # a rule option with a bad value: a usage error, said once (exit 2)
             raise
         except Exception as exc:  # one rule's bug must not stop the others
+            import traceback
+
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             where = f"{os.path.basename(frame.filename)}:{frame.lineno}"
             self.pf(RULE_ERROR, Span(path, 1, 1),
@@ -258,7 +258,7 @@ class _Work:
             deps = self.view.end()
         findings = self.run.findings[start:]
         del self.run.findings[start:]
-        problems = {p: v for p, v in sorted(self.repo.problems.items()) if deps.reads(p)}
+        problems = deps.problems(self.repo.problems)
         return RuleResult(findings, deps, problems)
 
     def check_files(self, items: list[tuple[FileRef, list[str]]]) -> tuple[dict, dict[str, FileRecord]]:
@@ -356,10 +356,16 @@ def _per_document(run: _Run, rule: Rule, doc: Document, repo: Repository, ctx: C
     hooks = rule.hooks
     if "check_document" in hooks:
         run.call(rule, "check_document", doc, ctx, doc.path)
-    if "check_command" in hooks and doc.kind in COMMAND_KINDS:
+    if "check_command" in hooks and doc.kind in _command_kinds():
         _each(run, rule, "check_command", lambda: repo.commands(doc), ctx, doc.path)
     if "check_step" in hooks and doc.kind in STEP_KINDS:
         _each(run, rule, "check_step", lambda: doc.steps, ctx, doc.path)  # type: ignore[attr-defined]
+
+
+def _command_kinds() -> frozenset[FileKind]:
+    from preflight.commands import COMMAND_KINDS  # the shell layer is imported when a rule needs it
+
+    return COMMAND_KINDS
 
 
 def _each(run: _Run, rule: Rule, hook: str, items: Callable[[], list], ctx: Context, path: str) -> None:
@@ -388,10 +394,12 @@ def _suppressions(doc: Document) -> list[Suppression]:
 
 def _suppress(run: _Run, repo: Repository, records: dict[str, FileRecord]) -> tuple[list[Finding], int]:
     """Apply per-file-ignores and inline comments; report inline comments that silenced nothing."""
-    import pathspec
+    per_file = []
+    if run.settings.per_file_ignores:
+        import pathspec
 
-    per_file = [(pathspec.GitIgnoreSpec.from_lines([glob]), ids)
-                for glob, ids in run.settings.per_file_ignores.items()]
+        per_file = [(pathspec.GitIgnoreSpec.from_lines([glob]), ids)
+                    for glob, ids in run.settings.per_file_ignores.items()]
     comments: dict[str, list[Suppression]] = {}
     kept: list[Finding] = []
     suppressed = 0

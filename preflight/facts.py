@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from preflight.commands import Command, extract_statements
 from preflight.discover import FileRef, sniff_yaml_kind
 from preflight.documents import Document, Problem, parse_text, read_text
 from preflight.model import FileKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from preflight.commands import Command
 
 T = TypeVar("T")
 
@@ -95,6 +97,8 @@ class Repository:
     def statements(self, doc: Document) -> list[Command]:
         """Commands and assignment-only statements of ``doc`` (argv empty), in file order."""
         if doc.path not in self._statements:
+            from preflight.commands import extract_statements
+
             self._statements[doc.path] = extract_statements(doc)
         return self._statements[doc.path]
 

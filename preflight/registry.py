@@ -9,6 +9,8 @@ that follows the same contract as a built-in rule module (see :mod:`preflight.ru
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -91,14 +93,43 @@ def load_registry(plugins: bool = True, root: str | None = None, settings: Setti
     registry = builtin_registry()
     if plugins:
         _add_entry_points(registry)
-    if root is not None:
-        from preflight.declarative import add_declarative_rules
+    if root is not None and (getattr(settings, "rules_dir", None) or
+                             os.path.isdir(os.path.join(root, ".preflight", "rules"))):
+        from preflight.declarative import add_declarative_rules  # only for a project with team rules
 
         add_declarative_rules(registry, root, settings)
     return registry
 
 
+def _may_have_entry_points() -> bool:
+    """Whether an installed distribution may declare ``preflight.rules`` entry points. Reading
+    ``entry_points.txt`` of every distribution on ``sys.path`` directly costs about a millisecond;
+    importing :mod:`importlib.metadata` and asking it costs 30-40 ms of every run's start, so it is
+    asked only when a distribution names the group (or a path entry is not a plain directory, such
+    as a zip file, which only it can read)."""
+    marker = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as listing:
+                names = [e.name for e in listing if e.name.endswith((".dist-info", ".egg-info"))]
+        except NotADirectoryError:
+            return True
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8",
+                          errors="replace") as handle:
+                    if marker in handle.read():
+                        return True
+            except OSError:
+                continue
+    return False
+
+
 def _add_entry_points(registry: Registry) -> None:
+    if not _may_have_entry_points():
+        return
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):

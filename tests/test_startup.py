@@ -1,0 +1,60 @@
+"""What a run imports and compiles at start: the fast paths that keep cold start short must give
+exactly what the general code gives."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from preflight import discover
+
+PATTERNS = ["name", "name/", "*.pyc", "/name", "/name/", "dir/name", "dir/*.py", "!keep", "*.egg-info/",
+            "a.b-c_d", ".env", "docs/_build/", "foo*", "a/b/c/", "!/x/y", "*.tar.gz", "x*y", "build",
+            *discover.DEFAULT_EXCLUDES]
+PATHS = ["name", "a/name", "a/b/name", "namex", "xname", "x.pyc", "a/x.pyc", "a/.pyc", "pyc", "dir/name",
+         "a/dir/name", "dir/a.py", "dir/sub/a.py", "keep", "a/keep", "p.egg-info", "a/p.egg-info", "a.b-c_d",
+         "aXb-c_d", ".env", "a/.env", "docs/_build", "a/docs/_build", "foo", "foobar", "a/foobar", "a/b/c",
+         "x/a/b/c", "x/y", "a.tar.gz", "q/a.tar.gz", "xy", "xay", "x/y/z", "build", "src/build", ".git",
+         "a/node_modules", "vendor/x", "x.egg-info/y"]
+
+
+def _pathspec_rule(line: str) -> tuple[re.Pattern[str], bool, bool]:
+    """The rule as pathspec compiles it (the general path of discover._compile_rule)."""
+    regex, include = discover._git_pattern().pattern_to_regex(line)
+    body = line[1:] if line.startswith("!") else line
+    dir_only = body.endswith("/")
+    return re.compile(discover._match_self_only(regex, dir_only)), bool(include), dir_only
+
+
+@pytest.mark.parametrize("line", PATTERNS)
+def test_simple_ignore_lines_compile_as_pathspec_compiles_them(line: str) -> None:
+    fast = discover._simple_rule(line)
+    assert fast is not None
+    regex, include, dir_only = _pathspec_rule(line)
+    assert (fast.ignore, fast.dir_only) == (include, dir_only)
+    assert [p for p in PATHS if fast.regex.search(p)] == [p for p in PATHS if regex.search(p)]
+
+
+@pytest.mark.parametrize("line", ["**/x", "a/**", "a[bc]", "\\#x", "x ", "*", "", "# c", "!", "/", "a?b"])
+def test_other_ignore_lines_go_to_pathspec(line: str) -> None:
+    assert discover._simple_rule(line) is None
+
+
+def test_a_check_of_a_small_tree_imports_only_what_it_needs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".gitignore").write_text("__pycache__/\n.venv/\n*.pyc\n.env\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    code = ("import sys; from preflight.cli import main\n"
+            "try:\n    main(['check', '--no-cache', '--quiet', sys.argv[1]])\n"
+            "except SystemExit:\n    pass\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pathspec', 'importlib', 'preflight', 'preflight_rules'))))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    modules = set(out.stdout.split("\n")[-2].split())
+    assert "preflight_rules.dkr.dkr001_unpinned_base_image" in modules or \
+        any(m.startswith("preflight_rules.dkr") for m in modules)  # the run did check the Dockerfile
+    for unneeded in ("pathspec", "importlib.metadata", "importlib.resources", "preflight.declarative",
+                     "preflight.declarative.cli", "preflight.documents.hcl"):
+        assert unneeded not in modules, unneeded

@@ -172,25 +172,41 @@ def run_check(root: str, settings: Settings, registry: Registry,
         todo.append((ref, rule_ids))
 
     cross: dict[str, RuleResult] = {}
-    # Cross-file rules first, in this process: the documents they parse and the facts they compute
-    # are then shared with the workers, which fork from here, instead of being made once per worker.
+    cross_todo: list[str] = []
     for rule in rules:
         if "check_repository" in rule.hooks:
             result = store.cross_result(rule.id) if store is not None else None
             if result is None:
-                result = work.result(lambda rule=rule: run.call(rule, "check_repository", view,  # type: ignore[misc]
-                                                                contexts[rule.id], "."))
-            if store is not None:
-                store.put_cross_result(rule.id, result)
-            cross[rule.id] = result
-
-    work.inherited = set(work.records())
-    pending = parallel.start(work.check_files, todo, [ref.size for ref, _ in todo], jobs)
+                cross_todo.append(rule.id)
+            else:
+                cross[rule.id] = result
 
     computed: dict[str, dict[str, RuleResult | None]] = {}
-    for chunk_results, chunk_records in pending.get():
-        computed.update(chunk_results)
-        records.update(chunk_records)
+    groups = _groups(rules, cross_todo, todo, jobs) if change is None else None
+    if groups:  # each group of rules whole in its own process, at the same time
+        work.inherited = set(work.records())
+        for group_cross, group_files, group_records in parallel.run_groups(work.run_group, groups):
+            cross.update(group_cross)
+            for path, results in group_files.items():
+                computed.setdefault(path, {}).update(results)
+            records.update(group_records)
+    else:
+        # Cross-file rules first, in this process: the documents they parse and the facts they
+        # compute are then shared with the workers, which fork from here, instead of being made
+        # once per worker.
+        for rule_id in cross_todo:
+            rule = work.rules[rule_id]
+            cross[rule_id] = work.result(lambda rule=rule: run.call(rule, "check_repository", view,  # type: ignore[misc]
+                                                                    contexts[rule.id], "."))
+        work.inherited = set(work.records())
+        pending = parallel.start(work.check_files, todo, [ref.size for ref, _ in todo], jobs)
+        for chunk_results, chunk_records in pending.get():
+            computed.update(chunk_results)
+            records.update(chunk_records)
+    cross = {rule.id: cross[rule.id] for rule in rules if rule.id in cross}  # in rule order
+    if store is not None:
+        for rule_id, result in cross.items():
+            store.put_cross_result(rule_id, result)
     records.update(work.records())  # files parsed here: by the cross-file rules, or all of them with one job
     seen: set[int] = set()  # dependency parts whose files were looked at
     for result in cross.values():
@@ -261,6 +277,18 @@ class _Work:
         problems = deps.problems(self.repo.problems)
         return RuleResult(findings, deps, problems)
 
+    def run_group(self, group: tuple[list[str], list[tuple[FileRef, list[str]]]]) -> tuple[dict, dict, dict]:
+        """A group of rules (see :func:`_groups`) whole: their cross-file hooks, then their per-file
+        hooks; the results of both, and the files parsed."""
+        cross_ids, items = group
+        cross: dict[str, RuleResult] = {}
+        for rule_id in cross_ids:
+            rule = self.rules[rule_id]
+            cross[rule_id] = self.result(lambda rule=rule: self.run.call(  # type: ignore[misc]
+                rule, "check_repository", self.view, self.contexts[rule.id], "."))
+        out, records = self.check_files(items)
+        return cross, out, records
+
     def check_files(self, items: list[tuple[FileRef, list[str]]]) -> tuple[dict, dict[str, FileRecord]]:
         """Parse each file and run the per-file hooks of its rules: {path: {rule id: result or None}}
         (None: the rule does not apply to what the file turned out to be), and the files parsed."""
@@ -290,6 +318,57 @@ class _Work:
                 if doc is not None:
                     self._records[ref.path] = FileRecord(None, _suppressions(doc))
         return dict(self._records)
+
+
+# Relative cost of a byte of each kind (parse, commands, rules), measured on the benchmark repository:
+# YAML and TOML parsers are slow per byte, shell-like files have their commands extracted.
+_KIND_WEIGHT = {FileKind.WORKFLOW: 2.0, FileKind.ACTION: 2.0, FileKind.COMPOSE: 2.0, FileKind.KUBERNETES: 2.0,
+                FileKind.PULUMI: 2.0, FileKind.YAML: 2.0, FileKind.PYPROJECT: 2.0, FileKind.POETRY_LOCK: 2.0,
+                FileKind.TOML: 2.0, FileKind.FLY_TOML: 2.0, FileKind.TERRAFORM: 1.5, FileKind.SHELL: 1.5,
+                FileKind.MAKEFILE: 1.5, FileKind.DOCKERFILE: 1.5, FileKind.PYTHON: 1.0}
+
+
+def _groups(rules: list[Rule], cross_todo: list[str], todo: list[tuple[FileRef, list[str]]],
+            jobs: int) -> list[tuple[list[str], list[tuple[FileRef, list[str]]]]] | None:
+    """With several jobs and enough work, the rules split into groups that run whole in one process
+    each (:func:`preflight.parallel.plan_groups`): (cross-file rule ids, per-file work items) per
+    group. None when the split would give one group: then cross-file rules run here and the
+    per-file work is cut into chunks instead."""
+    if not parallel.worth_it(jobs, [ref.size for ref, _ in todo]):
+        return None
+    kind_cost: dict[FileKind, float] = {}
+    for ref, _ in todo:
+        kind_cost[ref.kind] = kind_cost.get(ref.kind, 0.0) + ref.size * _KIND_WEIGHT.get(ref.kind, 1.0)
+    pending = set(cross_todo) | {rule_id for _, ids in todo for rule_id in ids}
+    # A rule that needs --base reads nothing without it: it costs nothing wherever it goes.
+    rule_kinds = {r.id: frozenset() if "needs-base" in r.meta.tags else _kinds_read(r.kinds)
+                  for r in rules if r.id in pending}
+    planned = parallel.plan_groups(rule_kinds, kind_cost, jobs)
+    if len(planned) < 2:
+        return None
+    owner = {rule_id: n for n, members in enumerate(planned) for rule_id in members}
+    by_id = {r.id: r for r in rules}
+    items: list[list[tuple[FileRef, list[str]]]] = [[] for _ in planned]
+    for ref, ids in todo:
+        # A rule with per-file hooks checks the file in its own group. A cross-file rule only
+        # marks the file as looked at (for unused-suppression reports): in a group that parses the
+        # file anyway when there is one, so the file is not parsed twice for that.
+        share: dict[int, list[str]] = {}
+        for rule_id in ids:
+            if _per_file(by_id[rule_id]):
+                share.setdefault(owner[rule_id], []).append(rule_id)
+        for rule_id in ids:
+            if not _per_file(by_id[rule_id]):
+                share.setdefault(min(share) if share else owner[rule_id], []).append(rule_id)
+        if not share:  # a deployment file no rule reads: parsed (PF001) in the first group
+            share[0] = []
+        for n, group_ids in share.items():
+            items[n].append((ref, [i for i in ids if i in group_ids]))
+    return [([i for i in cross_todo if owner[i] == n], items[n]) for n in range(len(planned))]
+
+
+def _per_file(rule: Rule) -> bool:
+    return any(hook in rule.hooks for hook in ("check_document", "check_command", "check_step"))
 
 
 def _open_cache(root: str, settings: Settings, registry: Registry, rules: list[Rule],

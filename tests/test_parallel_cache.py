@@ -46,29 +46,35 @@ def monorepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def always_parallel(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Use the pool whatever the size, and record whether it was used."""
-    used: list[bool] = []
-    real = parallel.start
+def always_parallel(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Use the pool whatever the size, and record how each run used it: "groups" (rules split
+    into groups, one process each), "chunks" (files cut into chunks) or "one" (this process only)."""
+    used: list[str] = []
+    real_start, real_groups = parallel.start, parallel.run_groups
     monkeypatch.setattr(parallel, "MIN_FILES", 1)
     monkeypatch.setattr(parallel, "MIN_BYTES", 1)
 
     def start(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        pending = real(*args, **kwargs)
-        used.append(pending.parallel)
+        pending = real_start(*args, **kwargs)
+        used.append("chunks" if pending.parallel else "one")
         return pending
 
+    def run_groups(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        used.append("groups")
+        return real_groups(*args, **kwargs)
+
     monkeypatch.setattr(parallel, "start", start)
+    monkeypatch.setattr(parallel, "run_groups", run_groups)
     return used
 
 
 # -- parallelism -----------------------------------------------------------------------------------
 @pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
-def test_workers_give_byte_identical_output(monorepo: Path, always_parallel: list[bool]) -> None:
+def test_workers_give_byte_identical_output(monorepo: Path, always_parallel: list[str]) -> None:
     one = _run(monorepo, jobs=1)
     two = _run(monorepo, jobs=2)
     three = _run(monorepo, jobs=3)
-    assert always_parallel == [False, True, True]
+    assert always_parallel == ["one", "groups", "groups"]
     assert len(one.findings) > 300
     assert {f.rule_id for f in one.findings} >= {"PF001", "DC001", "TOOL002", "PY013", "MIG002", "SEC003", "TF001"}
     assert _output(two) == _output(one)
@@ -76,8 +82,33 @@ def test_workers_give_byte_identical_output(monorepo: Path, always_parallel: lis
 
 
 @pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_file_chunks_give_byte_identical_output(monorepo: Path, always_parallel: list[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the rules make one group (say, a repository of Python only), files are cut into chunks."""
+    one = _output(_run(monorepo, jobs=1))
+    monkeypatch.setattr(parallel, "plan_groups", lambda rule_kinds, kind_cost, jobs: [list(rule_kinds)])
+    assert _output(_run(monorepo, jobs=2)) == one
+    assert always_parallel == ["one", "chunks"]
+
+
+def test_rule_groups_keep_a_kind_in_one_group_when_they_can() -> None:
+    py, ini, lock, shell, yml, tf = "python", "ini", "lock", "shell", "workflow", "terraform"
+    rule_kinds = {"A": frozenset({shell, yml}), "P1": frozenset({py}), "M": frozenset({py, ini}),
+                  "P2": frozenset({py, lock}), "D": frozenset({lock}), "T": frozenset({tf}),
+                  "S": frozenset({shell}), "B": frozenset()}
+    cost = {py: 50.0, ini: 2.0, lock: 8.0, shell: 20.0, yml: 15.0, tf: 10.0}
+    groups = parallel.plan_groups(rule_kinds, cost, 2)
+    assert groups == [["P1", "M", "P2", "D"], ["A", "T", "S", "B"]]  # 60 and 45: Python is parsed once
+    assert parallel.plan_groups(rule_kinds, cost, 2) == groups  # deterministic
+    assert parallel.plan_groups(rule_kinds, cost, 1) == [list(rule_kinds)]
+    three = parallel.plan_groups(rule_kinds, cost, 3)
+    assert sorted(r for g in three for r in g) == sorted(rule_kinds)
+    assert max(sum(cost[k] for k in set().union(*(rule_kinds[r] for r in g))) for g in three) <= 60.0
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
 def test_workers_on_the_fixtures_with_suppressions_and_a_crashing_rule(tmp_path: Path,
-                                                                      always_parallel: list[bool]) -> None:
+                                                                      always_parallel: list[str]) -> None:
     shutil.copytree(REPO / "fixtures", tmp_path / "fixtures")
     write(tmp_path, {"deploy.sh": "# preflight: ignore[DC001]\ndocker-compose up\n# preflight: ignore[TOOL001]\n",
                      "broken.yml": "services: [\n", ".github/workflows/x.yml": "on: [push\n"})
@@ -95,7 +126,7 @@ def test_workers_on_the_fixtures_with_suppressions_and_a_crashing_rule(tmp_path:
 
     single = results(1)
     assert results(2) == single
-    assert always_parallel == [False, True]
+    assert always_parallel == ["one", "groups"]
     assert "PF002" in single and "PF003" in single and "PF001" in single
 
 

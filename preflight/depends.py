@@ -47,7 +47,7 @@ class Deps:
         self.opaque = opaque
         # What the facts it asked for read, shared (not copied): a fact over every Python file is
         # asked for by every Python file's hooks, and copying its set into each would be quadratic.
-        self.facts: list[Deps] = facts if facts is not None else []
+        self.facts: list[Deps] | tuple[()] = facts if facts is not None else ()
         self._flat: tuple[frozenset[str], frozenset[str]] | None = None
 
     def add_file(self, path: str) -> None:
@@ -62,6 +62,8 @@ class Deps:
 
     def merge(self, other: Deps) -> None:
         if other is not self and not any(f is other for f in self.facts):
+            if isinstance(self.facts, tuple):
+                self.facts = []
             self.facts.append(other)
         self.opaque = self.opaque or other.opaque
 

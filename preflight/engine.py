@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from preflight import parallel
 from preflight.config import ConfigError, Settings
-from preflight.depends import FileRecord, RepoView, RuleResult
+from preflight.depends import Deps, FileRecord, RepoView, RuleResult
 from preflight.discover import Discovery, FileRef, discover
 from preflight.documents.base import Document
 from preflight.facts import Repository
@@ -264,14 +264,23 @@ class _Work:
         self.run, self.repo, self.view, self.rules, self.contexts = run, repo, view, rules, contexts
         self._records: dict[str, FileRecord] = {}
         self.inherited: set[str] = set()  # files parsed before the workers were started
+        self._empty: dict[tuple[str, bool], RuleResult] = {}  # shared results of calls that found nothing
 
-    def result(self, call: Callable[[], None]) -> RuleResult:
+    def result(self, call: Callable[[], None], path: str | None = None) -> RuleResult:
+        """What ``call`` (one hook call, or the calls of one rule on the file ``path``) produced
+        and read. Most calls on a file find nothing and read only that file: they share one result."""
         start = len(self.run.findings)
         self.view.begin()
         try:
             call()
         finally:
             deps = self.view.end()
+        if path is not None and len(self.run.findings) == start and not deps.facts and not deps.lists \
+                and not deps.opaque and deps.files <= {path} and path not in self.repo.problems:
+            key = (path, bool(deps.files))
+            if key not in self._empty:
+                self._empty[key] = RuleResult([], Deps({path}) if deps.files else Deps(), {})
+            return self._empty[key]
         findings = self.run.findings[start:]
         del self.run.findings[start:]
         problems = deps.problems(self.repo.problems)
@@ -302,9 +311,16 @@ class _Work:
                     results[rule_id] = None
                     continue
                 results[rule_id] = self.result(lambda rule=rule, doc=doc: _per_document(  # type: ignore[misc]
-                    self.run, rule, doc, self.repo, self.contexts[rule.id]))
+                    self.run, rule, doc, self.repo, self.contexts[rule.id]), ref.path)
             out[ref.path] = results
+            if doc is not None:  # every rule of this process has checked it: keep its record, let it go
+                self._record(ref.path, doc)
+                self.repo.release(ref.path)
         return out, {p: r for p, r in self.records().items() if p not in self.inherited}
+
+    def _record(self, path: str, doc: Document) -> None:
+        if path not in self._records:
+            self._records[path] = FileRecord(None, _suppressions(doc))
 
     def records(self) -> dict[str, FileRecord]:
         """The parse outcome of every file parsed in this process so far."""
@@ -314,9 +330,9 @@ class _Work:
             if ref.path in self.repo.problems:
                 self._records[ref.path] = FileRecord(self.repo.problems[ref.path], None)
             else:
-                doc = self.repo.loaded(ref.path)
+                doc = self.repo.kept(ref.path)
                 if doc is not None:
-                    self._records[ref.path] = FileRecord(None, _suppressions(doc))
+                    self._record(ref.path, doc)
         return dict(self._records)
 
 
@@ -410,7 +426,7 @@ def _sources(repo: Repository, paths: set[str]) -> dict[str, str]:
     refs = {ref.path: ref for ref in repo.files}
     sources: dict[str, str] = {}
     for path in sorted(paths):
-        doc = repo.loaded(path)
+        doc = repo.kept(path)
         if doc is not None:
             sources[path] = doc.text
         elif path in refs and path not in repo.problems:
@@ -456,13 +472,6 @@ def _each(run: _Run, rule: Rule, hook: str, items: Callable[[], list], ctx: Cont
         return
     for target in targets:
         run.call(rule, hook, target, ctx, path)
-
-
-def _loaded(repo: Repository) -> Iterator[Document]:
-    for ref in repo.files:
-        doc = repo.loaded(ref.path)
-        if doc is not None:
-            yield doc
 
 
 def _suppressions(doc: Document) -> list[Suppression]:

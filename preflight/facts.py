@@ -31,6 +31,9 @@ class Repository:
         self._statements: dict[str, list[Command]] = {}
         self._texts: dict[str, str] = {}  # read to sniff a kind, not yet parsed
         self._facts: dict[Callable[..., Any], Any] = {}
+        self._released: set[str] = set()  # parsed, checked and let go (see release())
+        self.reparsed = 0  # documents parsed again after release (a fact asked for them late)
+        self._refs: dict[str, FileRef] | None = None
         # In `--base REF` mode, the same view of the base revision (preflight.gitbase); else None.
         self.base: Any = None
 
@@ -45,6 +48,9 @@ class Repository:
         """The parsed document of ``ref`` (parsed on first request); None if it could not be."""
         if ref.path in self._documents:
             return self._documents[ref.path]
+        if ref.path in self._released:
+            self._released.discard(ref.path)
+            self.reparsed += 1
         text = self._texts.pop(ref.path, None) or self._read(ref)
         doc: Document | Problem
         if isinstance(text, Problem):
@@ -85,7 +91,27 @@ class Repository:
                 yield doc
 
     def loaded(self, path: str) -> Document | None:
+        """The document of ``path`` if it was parsed in this run (parsed again if it was released)."""
+        doc = self._documents.get(path)
+        if doc is None and path in self._released:
+            if self._refs is None:
+                self._refs = {f.path: f for f in self.files}
+            return self.document(self._refs[path])
+        return doc
+
+    def kept(self, path: str) -> Document | None:
+        """The document of ``path`` if it is parsed and held now (never parses)."""
         return self._documents.get(path)
+
+    def release(self, path: str) -> None:
+        """Let go of a parsed document and what was extracted from it, once every rule of the run
+        has checked it: a run over thousands of files then holds only what cross-file facts keep.
+        Asked for again (a fact computed late), it is parsed again, with the same result."""
+        doc = self._documents.pop(path, None)
+        if doc is not None:
+            self._released.add(path)
+        self._commands.pop(path, None)
+        self._statements.pop(path, None)
 
     # -- commands and facts -------------------------------------------------------------------
     def commands(self, doc: Document) -> list[Command]:

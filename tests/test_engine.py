@@ -315,3 +315,19 @@ def test_plain_yaml_is_parsed_only_when_it_is_a_manifest_a_rule_reads(tmp_path: 
     result = check(tmp_path, select=["DC007"])
     assert located(result) == ["k8s/api.yaml:12:35 DC007"]
     assert calls == ["k8s/api.yaml"]
+
+
+def test_a_released_document_is_parsed_again_when_asked_for(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from preflight.discover import discover
+    from preflight.facts import Repository
+
+    (tmp_path / "app.py").write_text("import os\nprint(os.environ['X'])\n")
+    repo = Repository(str(tmp_path), discover(str(tmp_path), None).files)
+    ref = repo.files[0]
+    first = repo.document(ref)
+    repo.release(ref.path)
+    assert repo.kept(ref.path) is None and repo.reparsed == 0
+    again = repo.loaded(ref.path)  # a rule asking late gets the same document, parsed again
+    assert again is not None and again is not first and again.text == first.text
+    assert repo.reparsed == 1 and repo.kept(ref.path) is again
+    assert repo.loaded("missing.py") is None

@@ -93,12 +93,31 @@ class _Run:
         self.findings.extend(produced)
 
 
+# The cyclic garbage collector's first threshold during a run. A run makes millions of objects that
+# live until it ends (syntax trees, YAML and TOML nodes) and few cycles; at Python's default (700)
+# the collector ran 1,500 times and took 2.2 s of a 12 s run on the 5,000-file bench repository,
+# at this one 20 times and 0.5 s, for 1 MB more peak memory. Restored when the run ends.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
 def run_check(root: str, settings: Settings, registry: Registry,
               paths: list[str] | None = None, base: str | None = None, show_all: bool = False, *,
               jobs: int = 1, use_cache: bool = False) -> CheckResult:
     """Check ``root`` (or ``paths`` under it). ``jobs`` > 1 checks files in that many processes
     when the work is big enough (the result is the same); ``use_cache`` reads and writes
     ``.preflight_cache/`` under ``root`` (see :mod:`preflight.cache`), unless ``settings.cache`` is off."""
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(threshold, GC_THRESHOLD, strict=True)))
+    try:
+        return _run_check(root, settings, registry, paths, base, show_all, jobs=jobs, use_cache=use_cache)
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def _run_check(root: str, settings: Settings, registry: Registry, paths: list[str] | None, base: str | None,
+               show_all: bool, *, jobs: int, use_cache: bool) -> CheckResult:
     known = registry.ids()
     for where, selectors in (("select", settings.select or []), ("extend-select", settings.extend_select),
                              ("ignore", settings.ignore)):

@@ -292,11 +292,12 @@ class _ModelIndex:
                         self.roots.setdefault(target, []).append(doc.path)
                 elif called == "flask_sqlalchemy.SQLAlchemy":
                     self.flask_dbs.update(targets)
-        for node in doc.walk():
+        for node in doc.nodes_of(ast.keyword):
             if isinstance(node, ast.keyword) and node.arg == "type_annotation_map" and \
                     isinstance(node.value, ast.Dict):
                 self.float_remapped |= any(isinstance(k, ast.Name) and k.id == "float" for k in node.value.keys)
-            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "type_annotation_map"
+        for node in doc.nodes_of(ast.Assign):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "type_annotation_map"
                                                       for t in node.targets) and isinstance(node.value, ast.Dict):
                 self.float_remapped |= any(isinstance(k, ast.Name) and k.id == "float" for k in node.value.keys)
 
@@ -504,7 +505,7 @@ def table_objects(doc: PythonDocument) -> Iterator[ModelTable]:
     """``Table("name", metadata, Column(...), ...)`` and Flask's ``db.Table("name", db.Column(...))``."""
     names = names_of(doc)
     assert doc.tree is not None
-    for node in doc.walk():
+    for node in doc.nodes_of(ast.Call):
         if not (isinstance(node, ast.Call) and _last_name(node.func) == "Table" and node.args):
             continue
         qualname = names.qualname(node.func)
@@ -934,7 +935,7 @@ def alembic_history(repo: Repository) -> AlembicHistory:
         _Replay(history, migration).run()
     for doc in repo.documents(FileKind.PYTHON):
         if doc.path.rsplit("/", 1)[-1] == "env.py" and isinstance(doc, PythonDocument) and doc.tree is not None:
-            for node in doc.walk():
+            for node in doc.nodes_of(ast.keyword):
                 if isinstance(node, ast.keyword) and node.arg == "transactional_ddl" and \
                         isinstance(node.value, ast.Constant) and node.value.value is False:
                     history.transactional_ddl_off = True

@@ -34,6 +34,23 @@ class PythonDocument(Document):
             self.__dict__["_nodes"] = nodes
         return nodes
 
+    def nodes_of(self, kind: type[ast.AST]) -> list[ast.AST]:
+        """The nodes of :meth:`walk` whose type is exactly ``kind`` (a concrete node class such as
+        ``ast.Call``), in walk order; the list is shared, not to be changed. One pass over the tree
+        sorts every node by type, once per document: rules that look for classes, calls or
+        keywords need not test every node."""
+        index = self.__dict__.get("_by_type")
+        if index is None:
+            index = {}
+            for node in self.walk():
+                found = index.get(type(node))
+                if found is None:
+                    index[type(node)] = [node]
+                else:
+                    found.append(node)
+            self.__dict__["_by_type"] = index
+        return index.get(kind, [])
+
     def node_span(self, node: ast.AST) -> Span:
         line = getattr(node, "lineno", 1)
         col = self._column(line, getattr(node, "col_offset", 0)) + 1

@@ -40,7 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
 def in_versions_dir(path: str) -> bool:
     """Where Alembic revisions live: a ``versions/`` directory, or a plugin's own ``migrations/``
     directory holding revisions directly (CTFd's ``plugins/<name>/migrations/``)."""
-    dirs = path.replace("\\", "/").split("/")[:-1]
+    path = path.replace("\\", "/")
+    if "versions/" not in path and "migrations/" not in path:  # asked of every module by several rules
+        return False
+    dirs = path.split("/")[:-1]
     return "versions" in dirs or (bool(dirs) and dirs[-1] == "migrations")
 
 

@@ -16,6 +16,8 @@ _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 def is_test_path(path: str) -> bool:
     """Test code: under a tests/ directory, test_*.py, *_test.py, tests.py, test.py, conftest.py."""
+    if "test" not in path.lower():  # every test path has it (most paths do not: answered at once)
+        return False
     parts = path.replace("\\", "/").split("/")
     name = parts[-1]
     return (any(p.lower() in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_")

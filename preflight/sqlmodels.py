@@ -181,6 +181,15 @@ def _is_classvar(annotation: ast.AST) -> bool:
 
 def class_columns(doc: PythonDocument, cls: ast.ClassDef, sqlmodel_table: bool = False) -> list[ModelColumn]:
     """The columns declared in the body of ``cls`` (not inherited ones)."""
+    # Asked by the model fact and by PY001 of the same classes: kept on the class node, per document.
+    cache = cls.__dict__.setdefault("_pf_columns", {})
+    cached = cache.get(sqlmodel_table)
+    if cached is None:
+        cached = cache[sqlmodel_table] = _class_columns(doc, cls, sqlmodel_table)
+    return list(cached)
+
+
+def _class_columns(doc: PythonDocument, cls: ast.ClassDef, sqlmodel_table: bool) -> list[ModelColumn]:
     names = names_of(doc)
     found = []
     for stmt in cls.body:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from preflight.documents.python import PythonDocument, is_test_path
+from preflight.documents.python import PythonDocument, is_test_path, walk_list
 from preflight.model import FileKind, Span
 from preflight.pynames import Names, constant_str, names_of, string_parts
 
@@ -650,6 +650,12 @@ def parse_migration(doc: PythonDocument) -> Migration | None:
     """The revision a module in a ``versions/`` directory declares, or None if it is not a migration."""
     if doc.tree is None or not in_versions_dir(doc.path):
         return None
+    if "_pf_migration" not in doc.__dict__:  # asked by the history fact and by MIG001 of each module
+        doc.__dict__["_pf_migration"] = _parse_migration(doc)
+    return doc.__dict__["_pf_migration"]  # type: ignore[no-any-return]
+
+
+def _parse_migration(doc: PythonDocument) -> Migration | None:
     revision: tuple[str, ...] | None = None
     down: tuple[str, ...] | None = None
     span = None
@@ -790,7 +796,7 @@ class _Replay:
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             else:
-                for call in sorted((n for n in ast.walk(stmt) if isinstance(n, ast.Call)),
+                for call in sorted((n for n in walk_list(stmt) if isinstance(n, ast.Call)),
                                    key=lambda n: (n.lineno, n.col_offset)):
                     self.call(call, batches)
 

@@ -88,8 +88,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     names = names_of(doc)
     if not any(names.imports(m) for m in ("sqlalchemy", "sqlmodel")):
         return
-    call_type = ast.Call
-    if not any(type(node) is call_type and names.resolves(node.func, *TEXT_FUNCTIONS) for node in doc.walk()):
+    if not any(names.resolves(node, *TEXT_FUNCTIONS) for node in doc.nodes_of(ast.Call)):
         return  # no text() call: the scopes below are not needed (most modules importing SQLAlchemy)
     for call, scope in calls_in_scope(doc):
         if not names.resolves(call.func, *TEXT_FUNCTIONS):

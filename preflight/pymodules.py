@@ -353,20 +353,37 @@ def _collect(tree: ast.Module, out: ModuleNames, nodes: list[ast.AST] | None = N
                     all_dynamic = True
                 elif entries is not None:
                     entries = entries + listed  # type: ignore[operator]
-        for node in ast.walk(stmt) if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                            ast.ClassDef)) else ():
-            if isinstance(node, ast.NamedExpr):
-                out.names.update(_targets(node.target))
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DYNAMIC_CALLS:
-                out.open = True
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    node.func.attr in ("extend_path", "declare_namespace"):
-                out.open = True
-    for node in nodes if nodes is not None else ast.walk(tree):  # `global x` binds at module level; globals()
-        if isinstance(node, ast.Global):
-            out.names.update(node.names)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "globals":
-            out.open = True
+    # One pass over every node: `global x` binds at module level, `globals()` anywhere opens the
+    # module. `:=` and dynamic calls count only in module-level code, which needs a walk of its own;
+    # most modules have none anywhere, and then that walk is skipped.
+    global_type, call_type, name_type, attribute_type = ast.Global, ast.Call, ast.Name, ast.Attribute
+    module_level_walk = False
+    for node in nodes if nodes is not None else ast.walk(tree):
+        kind = type(node)
+        if kind is call_type:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is name_type:
+                if func.id == "globals":
+                    out.open = True
+                module_level_walk = module_level_walk or func.id in DYNAMIC_CALLS
+            elif type(func) is attribute_type and func.attr in ("extend_path", "declare_namespace"):
+                module_level_walk = True
+        elif kind is global_type:
+            out.names.update(node.names)  # type: ignore[attr-defined]
+        elif kind is ast.NamedExpr:
+            module_level_walk = True
+    if module_level_walk:
+        for stmt in _module_statements(tree.body):
+            for node in ast.walk(stmt) if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                ast.ClassDef)) else ():
+                if isinstance(node, ast.NamedExpr):
+                    out.names.update(_targets(node.target))
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                        node.func.id in DYNAMIC_CALLS:
+                    out.open = True
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                        node.func.attr in ("extend_path", "declare_namespace"):
+                    out.open = True
     if "__getattr__" in out.names:
         out.open = True  # PEP 562: the module computes attributes on demand
     out.all_entries = None if all_dynamic else entries

@@ -55,7 +55,13 @@ CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
+# Every name a prefix above can match starts with one of these (a quick test for all other names).
+_ANY_PREFIX = tuple(prefix.rstrip(".") for prefix, _ in CANONICAL_PREFIXES)
+
+
 def canonical(qualname: str) -> str:
+    if not qualname.startswith(_ANY_PREFIX):
+        return qualname
     for prefix, public in CANONICAL_PREFIXES:
         if qualname.startswith(prefix) or qualname == prefix.rstrip("."):
             return public + qualname[len(prefix):] if prefix.endswith(".") else public
@@ -73,7 +79,12 @@ class Names:
 
     def _collect(self, nodes: list[ast.AST]) -> None:
         aliases: list[ast.Assign] = []
+        # Exact type tests: parsed trees hold no subclasses, and this runs over every node of every module.
+        import_type, import_from_type, assign_type = ast.Import, ast.ImportFrom, ast.Assign
         for node in nodes:
+            kind = type(node)
+            if kind is not import_type and kind is not import_from_type and kind is not assign_type:
+                continue
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.modules.add(alias.name)

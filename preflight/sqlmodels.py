@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from preflight.documents.python import PythonDocument, is_test_path
+from preflight.documents.python import PythonDocument, is_test_path, walk_list
 from preflight.model import FileKind, Span
 from preflight.pynames import Names, constant_str, names_of, string_parts
 
@@ -40,7 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
 def in_versions_dir(path: str) -> bool:
     """Where Alembic revisions live: a ``versions/`` directory, or a plugin's own ``migrations/``
     directory holding revisions directly (CTFd's ``plugins/<name>/migrations/``)."""
-    dirs = path.replace("\\", "/").split("/")[:-1]
+    path = path.replace("\\", "/")
+    if "versions/" not in path and "migrations/" not in path:  # asked of every module by several rules
+        return False
+    dirs = path.split("/")[:-1]
     return "versions" in dirs or (bool(dirs) and dirs[-1] == "migrations")
 
 
@@ -178,6 +181,15 @@ def _is_classvar(annotation: ast.AST) -> bool:
 
 def class_columns(doc: PythonDocument, cls: ast.ClassDef, sqlmodel_table: bool = False) -> list[ModelColumn]:
     """The columns declared in the body of ``cls`` (not inherited ones)."""
+    # Asked by the model fact and by PY001 of the same classes: kept on the class node, per document.
+    cache = cls.__dict__.setdefault("_pf_columns", {})
+    cached = cache.get(sqlmodel_table)
+    if cached is None:
+        cached = cache[sqlmodel_table] = _class_columns(doc, cls, sqlmodel_table)
+    return list(cached)
+
+
+def _class_columns(doc: PythonDocument, cls: ast.ClassDef, sqlmodel_table: bool) -> list[ModelColumn]:
     names = names_of(doc)
     found = []
     for stmt in cls.body:
@@ -292,11 +304,12 @@ class _ModelIndex:
                         self.roots.setdefault(target, []).append(doc.path)
                 elif called == "flask_sqlalchemy.SQLAlchemy":
                     self.flask_dbs.update(targets)
-        for node in doc.walk():
+        for node in doc.nodes_of(ast.keyword):
             if isinstance(node, ast.keyword) and node.arg == "type_annotation_map" and \
                     isinstance(node.value, ast.Dict):
                 self.float_remapped |= any(isinstance(k, ast.Name) and k.id == "float" for k in node.value.keys)
-            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "type_annotation_map"
+        for node in doc.nodes_of(ast.Assign):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "type_annotation_map"
                                                       for t in node.targets) and isinstance(node.value, ast.Dict):
                 self.float_remapped |= any(isinstance(k, ast.Name) and k.id == "float" for k in node.value.keys)
 
@@ -504,7 +517,7 @@ def table_objects(doc: PythonDocument) -> Iterator[ModelTable]:
     """``Table("name", metadata, Column(...), ...)`` and Flask's ``db.Table("name", db.Column(...))``."""
     names = names_of(doc)
     assert doc.tree is not None
-    for node in doc.walk():
+    for node in doc.nodes_of(ast.Call):
         if not (isinstance(node, ast.Call) and _last_name(node.func) == "Table" and node.args):
             continue
         qualname = names.qualname(node.func)
@@ -637,6 +650,12 @@ def parse_migration(doc: PythonDocument) -> Migration | None:
     """The revision a module in a ``versions/`` directory declares, or None if it is not a migration."""
     if doc.tree is None or not in_versions_dir(doc.path):
         return None
+    if "_pf_migration" not in doc.__dict__:  # asked by the history fact and by MIG001 of each module
+        doc.__dict__["_pf_migration"] = _parse_migration(doc)
+    return doc.__dict__["_pf_migration"]  # type: ignore[no-any-return]
+
+
+def _parse_migration(doc: PythonDocument) -> Migration | None:
     revision: tuple[str, ...] | None = None
     down: tuple[str, ...] | None = None
     span = None
@@ -777,7 +796,7 @@ class _Replay:
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             else:
-                for call in sorted((n for n in ast.walk(stmt) if isinstance(n, ast.Call)),
+                for call in sorted((n for n in walk_list(stmt) if isinstance(n, ast.Call)),
                                    key=lambda n: (n.lineno, n.col_offset)):
                     self.call(call, batches)
 
@@ -934,7 +953,7 @@ def alembic_history(repo: Repository) -> AlembicHistory:
         _Replay(history, migration).run()
     for doc in repo.documents(FileKind.PYTHON):
         if doc.path.rsplit("/", 1)[-1] == "env.py" and isinstance(doc, PythonDocument) and doc.tree is not None:
-            for node in doc.walk():
+            for node in doc.nodes_of(ast.keyword):
                 if isinstance(node, ast.keyword) and node.arg == "transactional_ddl" and \
                         isinstance(node.value, ast.Constant) and node.value.value is False:
                     history.transactional_ddl_off = True

@@ -16,6 +16,8 @@ _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 def is_test_path(path: str) -> bool:
     """Test code: under a tests/ directory, test_*.py, *_test.py, tests.py, test.py, conftest.py."""
+    if "test" not in path.lower():  # every test path has it (most paths do not: answered at once)
+        return False
     parts = path.replace("\\", "/").split("/")
     name = parts[-1]
     return (any(p.lower() in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
@@ -33,6 +35,23 @@ class PythonDocument(Document):
             nodes = _walk(self.tree) if self.tree is not None else []
             self.__dict__["_nodes"] = nodes
         return nodes
+
+    def nodes_of(self, kind: type[ast.AST]) -> list[ast.AST]:
+        """The nodes of :meth:`walk` whose type is exactly ``kind`` (a concrete node class such as
+        ``ast.Call``), in walk order; the list is shared, not to be changed. One pass over the tree
+        sorts every node by type, once per document: rules that look for classes, calls or
+        keywords need not test every node."""
+        index = self.__dict__.get("_by_type")
+        if index is None:
+            index = {}
+            for node in self.walk():
+                found = index.get(type(node))
+                if found is None:
+                    index[type(node)] = [node]
+                else:
+                    found.append(node)
+            self.__dict__["_by_type"] = index
+        return index.get(kind, [])
 
     def node_span(self, node: ast.AST) -> Span:
         line = getattr(node, "lineno", 1)
@@ -60,6 +79,11 @@ MAX_DEPTH = 300
 def _walk(tree: ast.AST) -> list[ast.AST]:
     """``list(ast.walk(tree))``, same nodes in the same order, without a generator per node."""
     return _walk_levels(tree)[0]
+
+
+def walk_list(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(node))`` for a part of a tree (a statement, an expression), built faster."""
+    return _walk_levels(node)[0]
 
 
 def _walk_levels(tree: ast.AST) -> tuple[list[ast.AST], int]:

@@ -64,7 +64,7 @@ import re
 from collections.abc import Iterator
 
 from preflight.documents.base import Document
-from preflight.documents.python import PythonDocument
+from preflight.documents.python import PythonDocument, walk_list
 from preflight.model import FileKind, Finding, Severity
 from preflight.rule import Context, RuleMeta
 from preflight.sqlmodels import alembic_history, parse_migration, sql_text, upgrade_functions
@@ -136,7 +136,8 @@ def _statements(body: list[ast.stmt], autocommit: bool) -> Iterator[tuple[ast.AS
             for handler in getattr(stmt, "handlers", []):
                 yield from _statements(handler.body, autocommit)
         elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            calls = sorted((n for n in ast.walk(stmt) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+            calls = sorted((n for n in walk_list(stmt) if isinstance(n, ast.Call)),
+                           key=lambda n: (n.lineno, n.col_offset))
             for call in calls:
                 name = _called(call)
                 if name in SQL_CALLS and call.args:

@@ -95,10 +95,28 @@ def _bind_params(scope: Scope, args: ast.arguments) -> None:
             scope.add(arg.arg, Binding("other"))
 
 
+# Nodes that bind no name, open no scope, are no call and hold no such node: the walk does not
+# enter them (most of a tree: names, constants, their load/store contexts, operators).
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue,
+                     ast.alias, *ast.operator.__subclasses__(), *ast.unaryop.__subclasses__(),
+                     *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()})
+
+
 class _Walker:
+    """Pre-order walk in ``ast.iter_child_nodes`` order. It reads ``node._fields`` itself and
+    dispatches on the node's type through one dict: ``ast.iter_child_nodes`` and a chain of
+    isinstance tests per node were most of PY002's time."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[ast.Call, Scope]] = []
         self.scopes: list[Scope] = []
+        self.handlers: dict[type, Callable[..., None]] = {
+            ast.FunctionDef: self.function, ast.AsyncFunctionDef: self.function, ast.Lambda: self.lambda_,
+            ast.ClassDef: self.class_, ast.Global: self.global_, ast.Nonlocal: _ignore,
+            ast.Assign: self.assign, ast.AnnAssign: self.ann_assign, ast.AugAssign: self.aug_assign,
+            ast.NamedExpr: self.named_expr, ast.For: self.for_, ast.AsyncFor: self.for_,
+            ast.withitem: self.withitem, ast.ExceptHandler: self.except_handler, ast.Call: self.call,
+        }
 
     def scope(self, node: ast.AST, parent: Scope | None, cls: ast.ClassDef | None = None) -> Scope:
         scope = Scope(node, parent, cls)
@@ -107,62 +125,105 @@ class _Walker:
 
     def visit(self, node: ast.AST, scope: Scope, cls: ast.ClassDef | None = None) -> None:
         """Visit ``node``'s children in ``scope``; ``cls`` is set while in a class body."""
-        for child in ast.iter_child_nodes(node):
-            self.visit_node(child, scope, cls)
+        leaves, handlers, node_type = _LEAVES, self.handlers, ast.AST
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for child in value:
+                    if isinstance(child, node_type) and type(child) not in leaves:
+                        handler = handlers.get(type(child))
+                        if handler is None:
+                            self.visit(child, scope, cls)
+                        else:
+                            handler(child, scope, cls)
+            elif isinstance(value, node_type) and type(value) not in leaves:
+                handler = handlers.get(type(value))
+                if handler is None:
+                    self.visit(value, scope, cls)
+                else:
+                    handler(value, scope, cls)
 
     def visit_node(self, node: ast.AST, scope: Scope, cls: ast.ClassDef | None) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if cls is None:  # a method's name is an attribute of its class, not a variable
-                scope.add(node.name, Binding("def", node=node))
-            for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
-                self.visit_node(expr, scope, cls)
-            inner = self.scope(node, scope, cls)
-            _bind_params(inner, node.args)
-            for statement in node.body:
-                self.visit_node(statement, inner, None)
+        if type(node) in _LEAVES:
             return
-        if isinstance(node, ast.Lambda):
-            inner = self.scope(node, scope)
-            _bind_params(inner, node.args)
-            self.visit_node(node.body, inner, None)
-            return
-        if isinstance(node, ast.ClassDef):
-            scope.add(node.name, Binding("other"))
-            for expr in [*node.bases, *node.keywords, *node.decorator_list]:
-                self.visit_node(expr, scope, cls)
-            # A class body runs in its own namespace that methods do not see: its names stay out.
-            body_scope = Scope(node, scope)
-            for statement in node.body:
-                self.visit_node(statement, body_scope if not isinstance(statement, FUNCTIONS[:2]) else scope, node)
-            return
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            if isinstance(node, ast.Global):
-                scope.globals_.update(node.names)
-            return
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _bind_target(scope, target, Binding("assign", node.value) if isinstance(target, ast.Name)
-                             else Binding("other"))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        handler = self.handlers.get(type(node))
+        if handler is None:
+            self.visit(node, scope, cls)
+        else:
+            handler(node, scope, cls)
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, cls: ast.ClassDef | None) -> None:
+        if cls is None:  # a method's name is an attribute of its class, not a variable
+            scope.add(node.name, Binding("def", node=node))
+        for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+            self.visit_node(expr, scope, cls)
+        inner = self.scope(node, scope, cls)
+        _bind_params(inner, node.args)
+        for statement in node.body:
+            self.visit_node(statement, inner, None)
+
+    def lambda_(self, node: ast.Lambda, scope: Scope, cls: ast.ClassDef | None) -> None:
+        inner = self.scope(node, scope)
+        _bind_params(inner, node.args)
+        self.visit_node(node.body, inner, None)
+
+    def class_(self, node: ast.ClassDef, scope: Scope, cls: ast.ClassDef | None) -> None:
+        scope.add(node.name, Binding("other"))
+        for expr in [*node.bases, *node.keywords, *node.decorator_list]:
+            self.visit_node(expr, scope, cls)
+        # A class body runs in its own namespace that methods do not see: its names stay out.
+        body_scope = Scope(node, scope)
+        for statement in node.body:
+            self.visit_node(statement, body_scope if not isinstance(statement, FUNCTIONS[:2]) else scope, node)
+
+    def global_(self, node: ast.Global, scope: Scope, cls: ast.ClassDef | None) -> None:
+        scope.globals_.update(node.names)
+
+    def assign(self, node: ast.Assign, scope: Scope, cls: ast.ClassDef | None) -> None:
+        for target in node.targets:
+            _bind_target(scope, target, Binding("assign", node.value) if isinstance(target, ast.Name)
+                         else Binding("other"))
+        self.visit(node, scope, cls)
+
+    def ann_assign(self, node: ast.AnnAssign, scope: Scope, cls: ast.ClassDef | None) -> None:
+        if isinstance(node.target, ast.Name):
             scope.add(node.target.id, Binding("assign" if node.value is not None else "declared",
                                               node.value, node.annotation))
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        self.visit(node, scope, cls)
+
+    def aug_assign(self, node: ast.AugAssign, scope: Scope, cls: ast.ClassDef | None) -> None:
+        if isinstance(node.target, ast.Name):
             scope.add(node.target.id, Binding("augmented", node.value))
-        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+        self.visit(node, scope, cls)
+
+    def named_expr(self, node: ast.NamedExpr, scope: Scope, cls: ast.ClassDef | None) -> None:
+        if isinstance(node.target, ast.Name):
             scope.add(node.target.id, Binding("assign", node.value))
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            _bind_target(scope, node.target, Binding("for", node.iter) if isinstance(node.target, ast.Name)
-                         else Binding("other"))
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+        self.visit(node, scope, cls)
+
+    def for_(self, node: ast.For | ast.AsyncFor, scope: Scope, cls: ast.ClassDef | None) -> None:
+        _bind_target(scope, node.target, Binding("for", node.iter) if isinstance(node.target, ast.Name)
+                     else Binding("other"))
+        self.visit(node, scope, cls)
+
+    def withitem(self, node: ast.withitem, scope: Scope, cls: ast.ClassDef | None) -> None:
+        if node.optional_vars is not None:
             _bind_target(scope, node.optional_vars, Binding("with", node.context_expr)
                          if isinstance(node.optional_vars, ast.Name) else Binding("other"))
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            scope.add(node.name, Binding("other"))
-        elif isinstance(node, ast.comprehension):
-            pass  # comprehension variables live in their own scope; we do not track them
-        if isinstance(node, ast.Call):
-            self.calls.append((node, scope))
         self.visit(node, scope, cls)
+
+    def except_handler(self, node: ast.ExceptHandler, scope: Scope, cls: ast.ClassDef | None) -> None:
+        if node.name:
+            scope.add(node.name, Binding("other"))
+        self.visit(node, scope, cls)
+
+    def call(self, node: ast.Call, scope: Scope, cls: ast.ClassDef | None) -> None:
+        self.calls.append((node, scope))
+        self.visit(node, scope, cls)
+
+
+def _ignore(node: ast.AST, scope: Scope, cls: ast.ClassDef | None) -> None:
+    """``nonlocal``: the name stays bound where it is (no binding is tracked for it)."""
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def settings_classes(doc: PythonDocument) -> list[ast.ClassDef]:
     found: list[ast.ClassDef] = []
     if doc.tree is None:
         return found
-    classes = [n for n in doc.walk() if isinstance(n, ast.ClassDef)]
+    classes = [n for n in doc.nodes_of(ast.ClassDef) if isinstance(n, ast.ClassDef)]
     changed = True
     while changed:
         changed = False

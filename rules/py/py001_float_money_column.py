@@ -211,7 +211,7 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
 def _model_columns(doc: PythonDocument, ctx: Context, money: MoneyWords, remapped: bool) -> Iterator[Finding]:
     assert doc.tree is not None
     columns: list[tuple[ModelColumn, str]] = []
-    for node in doc.walk():
+    for node in doc.nodes_of(ast.ClassDef):
         if isinstance(node, ast.ClassDef):
             table = any(kw.arg == "table" and isinstance(kw.value, ast.Constant) and kw.value.value is True
                         for kw in node.keywords)
@@ -274,7 +274,7 @@ def _sql_calls(doc: PythonDocument) -> list[tuple[ast.AST, str | None]]:
     """SQL strings given to ``execute()``, ``exec_driver_sql()`` and ``text()`` in ``doc``."""
     assert doc.tree is not None
     found: list[tuple[ast.AST, str | None]] = []
-    for node in doc.walk():
+    for node in doc.nodes_of(ast.Call):
         if isinstance(node, ast.Call) and node.args and \
                 (node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)) in SQL_CALLS:
             arg = node.args[0]

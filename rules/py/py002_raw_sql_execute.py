@@ -118,6 +118,10 @@ BUILT = {"f-string": "an f-string", "%": "a string built with %", ".format()": "
 def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     if doc.tree is None:
         return
+    if "execute" not in doc.text and doc.text.isascii():
+        # No call can be an `.execute(...)`: skip the scope analysis. (Python folds identifiers with
+        # NFKC, so a non-ASCII module may spell `execute` differently: those are always analysed.)
+        return
     receivers: Receivers | None = None
     for call, scope in calls_in_scope(doc):
         func = call.func

@@ -53,6 +53,7 @@ Put a named placeholder (`:name`) in the SQL and pass the value separately:
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from preflight.documents.python import PythonDocument
@@ -87,6 +88,8 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     names = names_of(doc)
     if not any(names.imports(m) for m in ("sqlalchemy", "sqlmodel")):
         return
+    if not any(names.resolves(node, *TEXT_FUNCTIONS) for node in doc.nodes_of(ast.Call)):
+        return  # no text() call: the scopes below are not needed (most modules importing SQLAlchemy)
     for call, scope in calls_in_scope(doc):
         if not names.resolves(call.func, *TEXT_FUNCTIONS):
             continue

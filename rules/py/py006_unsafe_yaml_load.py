@@ -140,7 +140,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     names = names_of(doc)
     if not (names.imports("yaml") or names.imports("ruamel")):
         return
-    classes = {n.name: n for n in doc.walk() if isinstance(n, ast.ClassDef)}
+    classes = {n.name: n for n in doc.nodes_of(ast.ClassDef) if isinstance(n, ast.ClassDef)}
     for call, _scope in calls_in_scope(doc):
         found = _module_function(names, call.func)
         if found is None:

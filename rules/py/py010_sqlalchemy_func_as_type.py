@@ -116,9 +116,14 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
     names = names_of(doc)
     if not (names.imports("sqlalchemy") or names.imports("flask_sqlalchemy") or "db.func" in doc.text):
         return
+    if "func" not in doc.text and doc.text.isascii():
+        # Every finding needs an expression _is_func accepts: `<x>.func`, or a name bound to
+        # sqlalchemy.func, which only an import or assignment spelling `func` binds. (Python folds
+        # identifiers with NFKC, so a non-ASCII module may spell it otherwise: those are walked.)
+        return
     call_of: dict[int, ast.Call] = {}  # id(function expression) -> the call that calls it
     in_type_position: set[int] = set()
-    for node in doc.walk():
+    for node in doc.nodes_of(ast.Call):
         if isinstance(node, ast.Call):
             call_of[id(node.func)] = node
             name = _called_name(node)

@@ -150,7 +150,7 @@ def check_document(doc: PythonDocument, ctx: Context) -> Iterator[Finding]:
     threshold = ctx.options.get("min-seconds", 5)
     threshold = threshold if isinstance(threshold, (int, float)) else 5
     found = []
-    for loop in doc.walk():
+    for loop in doc.nodes_of(ast.While):
         if isinstance(loop, ast.While) and _long_running(loop.test) and not _exits(loop):
             for call in _sleeps(loop, names):
                 seconds = _seconds(call.args[0] if call.args else None)

@@ -120,7 +120,8 @@ def normalises(doc: PythonDocument) -> bool:
         text = doc.text.lower()
         # Both signs are literal words in the source: a module without either is not scanned.
         scan = "drivername" in text or "postgres" in text
-        for call, _scope in calls_in_scope(doc) if scan else ():
+        for call in doc.nodes_of(ast.Call) if scan else ():  # any call will do: no scopes needed
+            assert isinstance(call, ast.Call)
             if any(k.arg == "drivername" for k in call.keywords) or any(
                     NORMALISING_LITERALS.match(constant_str(a) or "-") for a in call.args):
                 cached = True

@@ -178,9 +178,16 @@ def check_repository(repo, ctx: Context) -> Iterator[Finding]:  # type: ignore[n
         yield from checker.check_all()
 
 
+# Statements that hold no statements: nothing to look into (most statements of a module).
+_SIMPLE_STATEMENTS = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Pass, ast.Break,
+                                ast.Continue, ast.Raise, ast.Delete, ast.Global, ast.Nonlocal, ast.Assert})
+
+
 def _imports(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
     """Import statements at any depth, except those guarded against failing or never run."""
     for stmt in body:
+        if type(stmt) in _SIMPLE_STATEMENTS:
+            continue
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             yield stmt
             continue

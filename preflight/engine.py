@@ -321,6 +321,7 @@ class _Work:
         """Parse each file and run the per-file hooks of its rules: {path: {rule id: result or None}}
         (None: the rule does not apply to what the file turned out to be), and the files parsed."""
         out: dict[str, dict[str, RuleResult | None]] = {}
+        self._prefetch(items)
         for ref, rule_ids in items:
             doc = self.repo.document(ref)
             results: dict[str, RuleResult | None] = {}
@@ -336,6 +337,18 @@ class _Work:
                 self._record(ref.path, doc)
                 self.repo.release(ref.path)
         return out, {p: r for p, r in self.records().items() if p not in self.inherited}
+
+    def _prefetch(self, items: list[tuple[FileRef, list[str]]]) -> None:
+        """Compute the facts the per-file hooks of these items name (Rule.facts) before any file is
+        checked and let go. A fact that fails is left for the hook that asks for it (PF002 there)."""
+        wanted = {rule_id for _, rule_ids in items for rule_id in rule_ids}
+        for rule_id, rule in self.rules.items():
+            if rule_id in wanted:
+                for compute in rule.facts:
+                    try:
+                        self.view.fact(compute)
+                    except Exception:  # noqa: S112  # said by the hook that asks for it
+                        continue
 
     def _record(self, path: str, doc: Document) -> None:
         if path not in self._records:

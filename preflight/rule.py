@@ -9,6 +9,11 @@ hook functions, each a small pure function of one parsed thing:
 - ``check_repository(repo, ctx)`` — once per run, for cross-file rules reading repository facts
 
 Each hook yields :class:`~preflight.model.Finding` objects made with ``ctx.finding(...)``.
+
+A module whose per-file hooks ask for repository facts (``ctx.repo.fact(f)``) may name them in
+``FACTS = (f, ...)``: the engine then computes them before it checks files, while the documents
+they read are still held, instead of when the first file asks (when some of those documents may
+already have been checked, let go, and would be parsed again). It changes no result.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class Rule:
     docs: str
     module: str
     hooks: Mapping[str, Callable[..., Iterator[Finding]]] = field(default_factory=dict)
+    facts: tuple[Callable[..., Any], ...] = ()  # facts its per-file hooks ask for (module's FACTS)
 
     @property
     def id(self) -> str:
@@ -95,7 +101,11 @@ def rule_from_module(module: ModuleType) -> Rule:
     hooks = {name: getattr(module, name) for name in HOOKS if callable(getattr(module, name, None))}
     if not hooks and not meta.id.startswith("PF"):  # PF rules are reported by the engine itself
         raise RuleDefinitionError(f"{module.__name__} defines none of {', '.join(HOOKS)}")
-    return Rule(meta=meta, docs=(module.__doc__ or "").strip(), module=module.__name__, hooks=hooks)
+    facts = getattr(module, "FACTS", ())
+    if not isinstance(facts, (tuple, list)) or not all(callable(f) for f in facts):
+        raise RuleDefinitionError(f"{module.__name__}: FACTS must be a tuple of fact functions")
+    return Rule(meta=meta, docs=(module.__doc__ or "").strip(), module=module.__name__, hooks=hooks,
+                facts=tuple(facts))
 
 
 @dataclass(frozen=True, eq=False)

@@ -144,3 +144,7 @@ def _statements(body: list[ast.stmt], autocommit: bool) -> Iterator[tuple[ast.AS
                     yield call.args[0], autocommit
                 elif name == "commit":
                     yield call, autocommit
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (alembic_history,)

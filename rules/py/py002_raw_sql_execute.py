@@ -171,3 +171,7 @@ def sqlalchemy_pinned_below_2(repo: Repository) -> bool:
                 if not locked.version.split(".")[0].isdigit() or int(locked.version.split(".")[0]) >= 2:
                     return False
     return seen
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (sqlalchemy_usage,)

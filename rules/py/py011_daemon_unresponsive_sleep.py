@@ -219,3 +219,7 @@ def _seconds(node: ast.AST | None) -> float | None:
                 return left * right if isinstance(node.op, ast.Mult) else left + right
         return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (sigterm_covered,)

@@ -354,3 +354,7 @@ def _flask_uri_assignments(doc: PythonDocument) -> list[tuple[ast.expr, Scope]]:
                                                              for t in statement.targets):
                     found.append((statement.value, scopes.module))
     return found
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (sqlalchemy_usage, postgres_platforms, normalising_modules)

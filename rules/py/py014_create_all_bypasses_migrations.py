@@ -176,3 +176,7 @@ def _then_stamps(doc: PythonDocument, parents: list[ast.AST]) -> bool:
         return False
 
     return stamps(function, True)
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (alembic_history,)

@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import accumulate
 from typing import TypeVar
 
 from preflight.model import Span
@@ -187,8 +188,8 @@ class _Context:
     def __init__(self, snippet: Snippet) -> None:
         self.path = str(snippet.path)
         text = str(snippet.text)
-        self.line_starts = [0]
-        self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        # offsets of line starts: 0, then just past each newline
+        self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
         self.origins: list[tuple[int, int]] = []
         for item in snippet.origins or ():
             try:
@@ -529,7 +530,7 @@ class _Lexer:
             op = self._operator(i) if s[i] in _OP_START else None
             if op is None:
                 w = self._word(start)
-                toks.append(_Tok("word", w.lo, w.hi, word=w))
+                toks.append(_Tok("word", w.lo, w.hi, "", w))
                 i = w.hi
                 continue
             kind, text = op

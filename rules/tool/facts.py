@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +66,25 @@ def serving(path: str, candidates: Sequence[str]) -> str | None:
     A workflow in ``.github/workflows`` therefore goes with the root ``poetry.lock``, or with
     ``backend/poetry.lock`` when that is the only lock file.
     """
+    return server(candidates)(path)
+
+
+def server(candidates: Sequence[str]) -> Callable[[str], str | None]:
+    """:func:`serving` for many paths: ``server(candidates)(path)``, candidates indexed once."""
     by_dir = {posixpath.dirname(c): c for c in candidates}
-    directory = posixpath.dirname(path)
-    while True:
-        if directory in by_dir:
-            return by_dir[directory]
-        if not directory:
-            break
-        directory = posixpath.dirname(directory)
-    return candidates[0] if len(candidates) == 1 else None
+    only = candidates[0] if len(candidates) == 1 else None
+
+    def find(path: str) -> str | None:
+        directory = posixpath.dirname(path)
+        while True:
+            if directory in by_dir:
+                return by_dir[directory]
+            if not directory:
+                break
+            directory = posixpath.dirname(directory)
+        return only
+
+    return find
 
 
 # -- where Poetry is pinned -----------------------------------------------------------------------

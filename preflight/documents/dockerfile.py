@@ -62,8 +62,13 @@ class DockerfileDocument(Document):
             # Asked for every RUN (commands, DKR001): one walk for all of them, not one each,
             # which made a Dockerfile of many RUN and ENV lines quadratic.
             if self._run_scopes is None:
-                self._run_scopes = {current: dict(scope) for current, scope in self._scopes()
-                                    if current is not None and current.name == "RUN"}
+                self._run_scopes = {}
+                runs = sum(1 for i in self.instructions if i.name == "RUN")
+                for current, scope in self._scopes():
+                    if runs == len(self._run_scopes):
+                        break  # nothing after the last RUN is needed
+                    if current is not None and current.name == "RUN":
+                        self._run_scopes[current] = dict(scope)
             if instruction in self._run_scopes:
                 return dict(self._run_scopes[instruction])
         for current, scope in self._scopes(instruction):

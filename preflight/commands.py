@@ -149,6 +149,8 @@ def _sequential(doc: Document, snippets: list[Snippet], env: Mapping[str, str | 
         for shell in parse_script(snippet):
             if shell.argv or shell.assignments:
                 commands.append(Command(shell, shell.argv, doc, known, **context))  # type: ignore[arg-type]
+            if shell.argv and shell.argv[0].text not in DECLARERS:
+                continue  # sets nothing for the commands after it (see _assignments_of)
             assigned = dict(_assignments_of(shell))
             if assigned:
                 known = {**known, **assigned}

@@ -18,6 +18,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import accumulate
+from typing import TypeVar
 
 from preflight.model import Span
 
@@ -25,6 +27,8 @@ __all__ = ["Snippet", "Word", "ShellCommand", "parse_script", "MAX_DEPTH", "SHEL
 
 MAX_DEPTH = 8  # nesting levels of re-parsed scripts ($(...), sh -c, heredocs) we follow
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh"})
+
+_T = TypeVar("_T")
 
 # Raise internal errors instead of returning a partial result (tests switch it on).
 _STRICT = False
@@ -63,6 +67,45 @@ class Word:
             if var == name:
                 return default
         return None
+
+
+# The shell layer makes a Word and a Span for every word and a ShellCommand for every command.
+# The generated ``__init__`` of a frozen dataclass sets each field through ``object.__setattr__``,
+# which makes these three the largest cost of parsing a script; the helpers below build the same
+# objects by filling the instance ``__dict__`` (fields left out read their dataclass default from
+# the class). Equality, hashing, ordering and repr are the dataclass's, unchanged.
+
+
+def _build(cls: type[_T], **fields: object) -> _T:
+    """``cls(**fields)`` for a frozen dataclass, without its generated ``__init__``."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
+def _plain_word(text: str, span: Span) -> Word:
+    """``Word(text, text, span)``: nine words in ten are plain literals."""
+    word = object.__new__(Word)
+    fields = word.__dict__
+    fields["text"] = fields["raw"] = text
+    fields["span"] = span
+    return word
+
+
+def _new_span(path: str, line: int, column: int, end_line: int, end_column: int) -> Span:
+    """``Span(path, line, column, end_line, end_column)``."""
+    span = object.__new__(Span)
+    fields = span.__dict__
+    fields["path"] = path
+    fields["line"] = line
+    fields["column"] = column
+    fields["end_line"] = end_line
+    fields["end_column"] = end_column
+    return span
+
+
+if hasattr(Span, "__slots__"):  # no instance __dict__ to fill: use the constructor
+    _new_span = Span  # type: ignore[assignment]  # noqa: F811
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,8 +188,8 @@ class _Context:
     def __init__(self, snippet: Snippet) -> None:
         self.path = str(snippet.path)
         text = str(snippet.text)
-        self.line_starts = [0]
-        self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        # offsets of line starts: 0, then just past each newline
+        self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
         self.origins: list[tuple[int, int]] = []
         for item in snippet.origins or ():
             try:
@@ -171,13 +214,22 @@ class _Context:
         return line, offset + col, i
 
     def span(self, start: int, end: int) -> Span:
-        line, col, i = self.position(start)
+        # self.position(start), inlined: a span is made for every word
+        starts = self.line_starts
+        i = bisect_right(starts, start) - 1
+        col = start - starts[i] + 1
+        if i < len(self.origins):
+            line, offset = self.origins[i]
+        else:
+            line, offset = self.origins[-1]
+            line += i - (len(self.origins) - 1)
+        col += offset
         if end <= start:
-            return Span(self.path, line, col, line, col)
+            return _new_span(self.path, line, col, line, col)
         if i + 1 >= len(self.line_starts) or end <= self.line_starts[i + 1]:
-            return Span(self.path, line, col, line, col + end - start)  # on one line
+            return _new_span(self.path, line, col, line, col + end - start)  # on one line
         end_line, end_col, _ = self.position(end - 1)
-        return Span(self.path, line, col, end_line, end_col + 1)
+        return _new_span(self.path, line, col, end_line, end_col + 1)
 
 
 # --------------------------------------------------------------------------- tokens
@@ -225,6 +277,25 @@ class _WordTok:
     def plain(self) -> bool:
         return self.special is None
 
+    @classmethod
+    def literal(cls, lo: int, hi: int, text: str) -> _WordTok:
+        """A finished word of plain characters ``text`` = ``s[lo:hi]`` (nine words in ten).
+
+        Built without ``__init__``'s per-character lists: ``chars`` is the text itself and
+        ``starts``/``ends`` are ranges (read-only sequences; a finished word is never appended to),
+        the other lists shared empty tuples."""
+        w = cls.__new__(cls)
+        w.lo, w.hi, w.text = lo, hi, text
+        w.chars = text  # type: ignore[assignment]
+        w.starts = range(lo, hi)  # type: ignore[assignment]
+        w.ends = range(lo + 1, hi + 1)  # type: ignore[assignment]
+        w.quoted = False
+        w.special = None
+        w.variables = w.defaults = w.subst_at = w.substs = w.make_refs = w.conts = ()  # type: ignore[assignment]
+        eq = text.find("=")
+        w.eq = eq if eq > 0 and _ASSIGN_NAME.fullmatch(text, 0, eq) else -1
+        return w
+
 
 @dataclass
 class _Heredoc:
@@ -233,15 +304,18 @@ class _Heredoc:
     body: tuple[int, int] | None = None  # local range, filled when the lexer reaches the body
 
 
-@dataclass
 class _Tok:
-    kind: str  # "word" | "op" | "redir" | "nl" | "comment" | "arith"
-    lo: int
-    hi: int
-    text: str = ""
-    word: _WordTok | None = None
-    heredoc: _Heredoc | None = None
-    full_line: bool = False
+    __slots__ = ("kind", "lo", "hi", "text", "word", "heredoc", "full_line")
+
+    def __init__(self, kind: str, lo: int, hi: int, text: str = "", word: _WordTok | None = None,
+                 full_line: bool = False) -> None:
+        self.kind = kind  # "word" | "op" | "redir" | "nl" | "comment" | "arith"
+        self.lo = lo
+        self.hi = hi
+        self.text = text
+        self.word = word
+        self.heredoc: _Heredoc | None = None
+        self.full_line = full_line
 
 
 _BLANKS = " \t\r\f\v"
@@ -437,13 +511,12 @@ class _Lexer:
                 i = end
                 continue
             line_clean = False
-            nxt = self._at(i + 1)
-            if c in "<>" and nxt == "(":  # process substitution <(cmd) is a word
+            if c in "<>" and self._at(i + 1) == "(":  # process substitution <(cmd) is a word
                 w = self._word(i)
                 toks.append(_Tok("word", w.lo, w.hi, word=w))
                 i = w.hi
                 continue
-            if c == "(" and nxt == "(":  # ((arithmetic)) command: opaque, no commands inside
+            if c == "(" and self._at(i + 1) == "(":  # ((arithmetic)) command: opaque, no commands inside
                 close = _scan_balanced(s, i + 2, hi, [")", ")"])
                 end = min(close + 1, hi)
                 toks.append(_Tok("arith", i, end))
@@ -457,7 +530,7 @@ class _Lexer:
             op = self._operator(i) if s[i] in _OP_START else None
             if op is None:
                 w = self._word(start)
-                toks.append(_Tok("word", w.lo, w.hi, word=w))
+                toks.append(_Tok("word", w.lo, w.hi, "", w))
                 i = w.hi
                 continue
             kind, text = op
@@ -556,6 +629,12 @@ class _Lexer:
 
     def _word(self, i: int) -> _WordTok:
         s, hi, opaque = self.s, self.hi, self.opaque
+        if not opaque:  # fast path: a run of plain characters up to a separator
+            m = _PLAIN_RUN.match(s, i, hi)
+            if m is not None:
+                end = m.end()
+                if end >= hi or (s[end] in _META and not (s[end] == "(" and s[end - 1] == "=")):
+                    return _WordTok.literal(i, end, m.group())
         w = _WordTok(i)
         if s[i] in "<>" and self._at(i + 1) == "(":
             i = self._substitution(w, i, i + 2)
@@ -891,6 +970,8 @@ _WRAPPERS: dict[str, _Wrapper] = {
     "builtin": _Wrapper(),
 }
 _CONTAINER_TOOLS = frozenset({"docker", "podman", "nerdctl", "docker-compose", "kubectl", "oc"})
+# Programs whose arguments or standard input may hold a script (see _script_arguments).
+_SCRIPT_RUNNERS = SHELLS | _CONTAINER_TOOLS | {"su", "runuser", "ssh"}
 _SSH_ARG_OPTS = frozenset("bcDEeFIiJLlmOopQRSWw")
 _RESERVED_SKIP = frozenset({"if", "then", "elif", "else", "fi", "do", "done", "while", "until",
                             "!", "{", "}", "coproc"})
@@ -1249,10 +1330,13 @@ class _Parser:
         """The public Word for ``w``'s text from index ``tlo`` on (an assignment's value)."""
         src = self.src
         a = w.ends[tlo - 1] if tlo else w.lo
-        start = src.abs_start(a)
-        span = self.ctx.span(start, src.abs_end(w.hi) if w.hi > a else start)
+        if src.starts is None:  # the snippet itself: local offsets are snippet offsets
+            span = self.ctx.span(a, w.hi if w.hi > a else a)
+        else:
+            start = src.abs_start(a)
+            span = self.ctx.span(start, src.abs_end(w.hi) if w.hi > a else start)
         if w.special is None and not w.conts:  # the common case: a plain literal word
-            return Word(w.text[tlo:], w.text[tlo:], span)
+            return _plain_word(w.text[tlo:], span)
         parts: list[str] = []
         j = a
         for c0, c1 in w.conts:
@@ -1262,7 +1346,8 @@ class _Parser:
             j = c1
         parts.append(src.text[j:w.hi])
         names = dict.fromkeys(name for i, name in w.variables if i >= tlo)
-        return Word(
+        return _build(
+            Word,
             text=w.text[tlo:],
             raw="".join(parts),
             span=span,
@@ -1301,7 +1386,8 @@ class _Parser:
             k = j
         words = tuple(self._word(w) for w in toks)
         pipe_from = self.pipe_from if self.after_pipe else None
-        cmd = ShellCommand(
+        cmd = _build(
+            ShellCommand,
             argv=words[k:],
             words=words,
             assignments=tuple(assigns),
@@ -1352,7 +1438,10 @@ class _Parser:
                     ctx.seen.add(key)
                     jobs.append((key, partial(_parse, ctx, src, lo, hi, depth, cmd,
                                               cmd.comment_above)))
-        indexes, stdin = _script_arguments([w.text for w in argv])
+        if argv and _basename(argv[0].text) in _SCRIPT_RUNNERS:
+            indexes, stdin = _script_arguments([w.text for w in argv])
+        else:
+            indexes, stdin = [], False  # what _script_arguments says of any other program
         scripts = [[argv[i] for i in idxs] for idxs in indexes]
         if stdin:
             scripts.extend([w] for w in self.herestrings)

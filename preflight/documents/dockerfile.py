@@ -10,6 +10,7 @@ import io
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from preflight.documents.base import Document, ParseError
@@ -42,6 +43,8 @@ class Stage:
 class DockerfileDocument(Document):
     instructions: list[Instruction] = field(default_factory=list)
     stages: list[Stage] = field(default_factory=list)
+    # variables_at of every RUN, computed on first request (per document, so per run)
+    _run_scopes: dict[Instruction, dict[str, str | None]] | None = field(default=None, init=False, repr=False)
 
     def span_of(self, instruction: Instruction) -> Span:
         end = len(self.line_text(instruction.end_line).rstrip()) + 1
@@ -55,13 +58,38 @@ class DockerfileDocument(Document):
         A stage built ``FROM`` an earlier stage inherits that stage's ENV (not its ARGs); a bare
         ``ARG NAME`` in a stage takes the default of a global ``ARG NAME`` before the first FROM.
         """
+        if instruction.name == "RUN":
+            # Asked for every RUN (commands, DKR001): one walk for all of them, not one each,
+            # which made a Dockerfile of many RUN and ENV lines quadratic.
+            if self._run_scopes is None:
+                self._run_scopes = {}
+                runs = sum(1 for i in self.instructions if i.name == "RUN")
+                for current, scope in self._scopes():
+                    if runs == len(self._run_scopes):
+                        break  # nothing after the last RUN is needed
+                    if current is not None and current.name == "RUN":
+                        self._run_scopes[current] = dict(scope)
+            if instruction in self._run_scopes:
+                return dict(self._run_scopes[instruction])
+        for current, scope in self._scopes(instruction):
+            if current is instruction or current is None:
+                return scope
+        raise AssertionError("unreachable: _scopes ends with None")
+
+    def _scopes(self, asking: Instruction | None = None
+                ) -> Iterator[tuple[Instruction | None, dict[str, str | None]]]:
+        """Each instruction with the names in scope at it, then ``(None, scope at the end)``.
+
+        The scope of an instruction in a stage is the stage's; before the first FROM it is the
+        global ARGs (for the final entry, as ``asking`` stands). The dicts are live: the walk
+        changes them as it goes on.
+        """
         global_args: dict[str, str | None] = {}
         stage_env: dict[str, dict[str, str | None]] = {}  # stage name or index -> its ENV so far
         scope: dict[str, str | None] = {}
         env: dict[str, str | None] = {}
         for current in self.instructions:
-            if current is instruction:
-                break
+            yield current, scope if current.stage >= 0 else global_args
             if current.name == "FROM":
                 stage = self.stages[current.stage]
                 env = dict(stage_env.get(stage.image.lower(), {}))
@@ -80,7 +108,7 @@ class DockerfileDocument(Document):
                 for key in (str(stage.index), (stage.name or "").lower()):
                     if key:
                         stage_env[key] = dict(env)
-        return scope if instruction.stage >= 0 else global_args
+        yield None, scope if asking is None or asking.stage >= 0 else global_args
 
     def run_snippet(self, instruction: Instruction) -> Snippet | None:
         """The shell text of a RUN, with every line at its true position in the file."""

@@ -62,9 +62,28 @@ def environment_of(path: str) -> str:
     return directory
 
 
+class _Constraints:
+    """Constraint texts parsed once per run: a monorepo writes the same ranges in every project."""
+
+    def __init__(self) -> None:
+        self._pep440: dict[str, Constraint | None] = {}
+        self._poetry: dict[str, Constraint | None] = {}
+
+    def pep440(self, text: str) -> Constraint | None:
+        if text not in self._pep440:
+            self._pep440[text] = parse_pep440(text)
+        return self._pep440[text]
+
+    def poetry(self, text: str) -> Constraint | None:
+        if text not in self._poetry:
+            self._poetry[text] = poetry_to_pep440(text)
+        return self._poetry[text]
+
+
 def environments(repo: Repository) -> list[Environment]:
     """Every directory with dependency declarations or a lock file, in path order."""
     found: dict[str, Environment] = {}
+    constraints = _Constraints()
 
     def env(path: str) -> Environment:
         directory = environment_of(path)
@@ -74,18 +93,20 @@ def environments(repo: Repository) -> list[Environment]:
         if doc.kind is FileKind.POETRY_LOCK:
             env(doc.path).locks.append(_locked(doc))
             continue
-        declarations = _requirements(doc) if doc.kind is FileKind.REQUIREMENTS else _pyproject(doc)
+        declarations = (_requirements(doc, constraints) if doc.kind is FileKind.REQUIREMENTS
+                        else _pyproject(doc, constraints))
         target = env(doc.path)
         for declaration in declarations:
             target.declared.setdefault(declaration.name, []).append(declaration)
     return [found[d] for d in sorted(found)]
 
 
-def _requirements(doc: Any) -> Iterator[Declaration]:
+def _requirements(doc: Any, constraints: _Constraints) -> Iterator[Declaration]:
     for requirement in doc.requirements:
         line = doc.line_text(requirement.span.line)[requirement.span.column - 1:]
         extras = EXTRAS.match(line)
-        yield Declaration(requirement.name, parse_pep440(requirement.specifier) if requirement.specifier else None,
+        yield Declaration(requirement.name,
+                          constraints.pep440(requirement.specifier) if requirement.specifier else None,
                           requirement.specifier, _extras(extras.group(1) if extras else ""), requirement.span)
 
 
@@ -93,29 +114,41 @@ def _extras(text: str) -> frozenset[str]:
     return frozenset(normalise(e.strip()) for e in text.split(",") if e.strip())
 
 
-def _pyproject(doc: Any) -> Iterator[Declaration]:
+def _pyproject(doc: Any, constraints: _Constraints) -> Iterator[Declaration]:
     project = doc.get("project")
     if isinstance(project, Mapping):
-        yield from _pep508_list(doc, project.get("dependencies"), ("project", "dependencies"))
+        yield from _pep508_list(doc, project.get("dependencies"), ("project", "dependencies"), constraints)
         optional = project.get("optional-dependencies")
         if isinstance(optional, Mapping):
             for extra, items in optional.items():
-                yield from _pep508_list(doc, items, ("project", "optional-dependencies", str(extra)))
+                yield from _pep508_list(doc, items, ("project", "optional-dependencies", str(extra)), constraints)
     groups = doc.get("dependency-groups")
     if isinstance(groups, Mapping):
         for group, items in groups.items():
-            yield from _pep508_list(doc, items, ("dependency-groups", str(group)))
+            yield from _pep508_list(doc, items, ("dependency-groups", str(group)), constraints)
     poetry = doc.get("tool", "poetry")
     if isinstance(poetry, Mapping):
-        tables = [("tool", "poetry", "dependencies"), ("tool", "poetry", "dev-dependencies")]
+        # Each table looked up from [tool.poetry], not from the document root: tomlkit lookups are slow.
+        tables = [(("tool", "poetry", "dependencies"), _get(poetry, "dependencies")),
+                  (("tool", "poetry", "dev-dependencies"), _get(poetry, "dev-dependencies"))]
         group_tables = poetry.get("group")
         if isinstance(group_tables, Mapping):
-            tables += [("tool", "poetry", "group", str(g), "dependencies") for g in group_tables]
-        for table in tables:
-            yield from _poetry_table(doc, table)
+            tables += [(("tool", "poetry", "group", str(g), "dependencies"), _get(group_tables, str(g), "dependencies"))
+                       for g in group_tables]
+        for table, dependencies in tables:
+            yield from _poetry_table(doc, table, dependencies, constraints)
 
 
-def _pep508_list(doc: Any, items: Any, key: tuple[str, ...]) -> Iterator[Declaration]:
+def _get(node: Any, *path: str) -> Any:
+    """``TomlDocument.get`` from ``node`` down."""
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _pep508_list(doc: Any, items: Any, key: tuple[str, ...], constraints: _Constraints) -> Iterator[Declaration]:
     if not isinstance(items, list):
         return
     start = doc.key_lines.get(key) or doc.key_lines.get(key[:-1]) or 1
@@ -128,7 +161,7 @@ def _pep508_list(doc: Any, items: Any, key: tuple[str, ...]) -> Iterator[Declara
             continue
         span, start = _string_span(doc, item, start)
         specifier = str(requirement.specifier)
-        yield Declaration(normalise(requirement.name), parse_pep440(specifier) if specifier else None, specifier,
+        yield Declaration(normalise(requirement.name), constraints.pep440(specifier) if specifier else None, specifier,
                           _extras(",".join(requirement.extras)), span)
 
 
@@ -143,8 +176,8 @@ def _string_span(doc: Any, text: str, start: int) -> tuple[Span, int]:
     return doc.key_span(), start
 
 
-def _poetry_table(doc: Any, table: tuple[str, ...]) -> Iterator[Declaration]:
-    dependencies = doc.get(*table)
+def _poetry_table(doc: Any, table: tuple[str, ...], dependencies: Any,
+                  constraints: _Constraints) -> Iterator[Declaration]:
     if not isinstance(dependencies, Mapping):
         return
     for name, value in dependencies.items():
@@ -160,7 +193,7 @@ def _poetry_table(doc: Any, table: tuple[str, ...]) -> Iterator[Declaration]:
                 extras.update(normalise(str(e)) for e in alternative["extras"])
             if isinstance(version, str):
                 texts.append(version)
-                parsed = poetry_to_pep440(version)
+                parsed = constraints.poetry(version)
             elif isinstance(alternative, Mapping) and any(k in alternative for k in ("git", "path", "url", "file")):
                 parsed = ()  # a source whose version is not written here: nothing to judge
             else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +66,25 @@ def serving(path: str, candidates: Sequence[str]) -> str | None:
     A workflow in ``.github/workflows`` therefore goes with the root ``poetry.lock``, or with
     ``backend/poetry.lock`` when that is the only lock file.
     """
+    return server(candidates)(path)
+
+
+def server(candidates: Sequence[str]) -> Callable[[str], str | None]:
+    """:func:`serving` for many paths: ``server(candidates)(path)``, candidates indexed once."""
     by_dir = {posixpath.dirname(c): c for c in candidates}
-    directory = posixpath.dirname(path)
-    while True:
-        if directory in by_dir:
-            return by_dir[directory]
-        if not directory:
-            break
-        directory = posixpath.dirname(directory)
-    return candidates[0] if len(candidates) == 1 else None
+    only = candidates[0] if len(candidates) == 1 else None
+
+    def find(path: str) -> str | None:
+        directory = posixpath.dirname(path)
+        while True:
+            if directory in by_dir:
+                return by_dir[directory]
+            if not directory:
+                break
+            directory = posixpath.dirname(directory)
+        return only
+
+    return find
 
 
 # -- where Poetry is pinned -----------------------------------------------------------------------
@@ -316,6 +326,7 @@ def python_versions(repo: Repository) -> list[PythonPlace]:
     are left out.
     """
     places: list[PythonPlace] = []
+    ranges: dict[tuple[str, bool], tuple[Constraint | None, str | None]] = {}  # see _python_range
     for doc in repo.documents(FileKind.DOCKERFILE, FileKind.WORKFLOW, FileKind.ACTION, FileKind.PYPROJECT,
                               FileKind.PYTHON_VERSION, FileKind.INI):
         if doc.kind is FileKind.DOCKERFILE:
@@ -323,7 +334,7 @@ def python_versions(repo: Repository) -> list[PythonPlace]:
         elif doc.kind in (FileKind.WORKFLOW, FileKind.ACTION):
             places.extend(_setup_python(doc))
         elif doc.kind is FileKind.PYPROJECT:
-            places.extend(_pyproject_python(doc))
+            places.extend(_pyproject_python(doc, ranges))
         elif doc.kind is FileKind.PYTHON_VERSION:
             places.extend(_version_file(doc))
         elif posixpath.basename(doc.path).lower() == "tox.ini":
@@ -386,26 +397,45 @@ def _setup_python(doc: Any) -> Iterator[PythonPlace]:
                               raw, "setup-python python-version", version)
 
 
-def _pyproject_python(doc: Any) -> Iterator[PythonPlace]:
+def _pyproject_python(doc: Any, ranges: dict[tuple[str, bool], tuple[Constraint | None, str | None]]
+                      ) -> Iterator[PythonPlace]:
     requires = doc.get("project", "requires-python")
     if isinstance(requires, str):
-        yield _range_place(doc, ("project", "requires-python"), requires, parse_pep440(requires),
-                           "requires-python")
+        yield _range_place(doc, ("project", "requires-python"), requires,
+                           _python_range(requires, False, ranges), "requires-python")
     poetry = doc.get("tool", "poetry", "dependencies", "python")
     if isinstance(poetry, str):
-        yield _range_place(doc, ("tool", "poetry", "dependencies", "python"), poetry, poetry_to_pep440(poetry),
-                           "[tool.poetry.dependencies] python")
+        yield _range_place(doc, ("tool", "poetry", "dependencies", "python"), poetry,
+                           _python_range(poetry, True, ranges), "[tool.poetry.dependencies] python")
 
 
-def _range_place(doc: Any, key: tuple[str, ...], text: str, constraint: Constraint | None,
+def _python_range(text: str, poetry: bool, ranges: dict[tuple[str, bool], tuple[Constraint | None, str | None]]
+                  ) -> tuple[Constraint | None, str | None]:
+    """The constraint ``text`` writes (Poetry syntax if ``poetry``) and the one minor it admits, if one.
+
+    Memoised in ``ranges`` (one dict per :func:`python_versions` call): trying 40 minors against a
+    range costs about a millisecond, and a monorepo repeats the same few ranges in every project.
+    """
+    key = (text, poetry)
+    if key not in ranges:
+        constraint = poetry_to_pep440(text) if poetry else parse_pep440(text)
+        ranges[key] = (constraint, _only_minor(constraint))
+    return ranges[key]
+
+
+def _range_place(doc: Any, key: tuple[str, ...], text: str, parsed: tuple[Constraint | None, str | None],
                  what: str) -> PythonPlace:
     span = doc.key_span(*key)
     line_text = doc.line_text(span.line)
     found = line_text.find(text, line_text.find("=") + 1)
     column, end = (found + 1, found + 1 + len(text)) if found >= 0 else (span.column, span.end_column)
-    version = _only_minor(constraint)
+    constraint, version = parsed
     return PythonPlace(doc.path, span.line, column, end, text.strip(), what,
                        version, None if version else constraint)
+
+
+# Python 3.0 to 3.39, each as the range of its releases (``==3.11.*``).
+_PYTHON3_MINORS = tuple((f"3.{m}", parse_pep440(f"==3.{m}.*")) for m in range(0, 40))
 
 
 def _only_minor(constraint: Constraint | None) -> str | None:
@@ -414,8 +444,7 @@ def _only_minor(constraint: Constraint | None) -> str | None:
         return None
     from preflight_rules.dep.specifiers import admits_any
 
-    minors = [f"3.{m}" for m in range(0, 40)
-              if admits_any(constraint, parse_pep440(f"=={3}.{m}.*"))]
+    minors = [minor for minor, releases in _PYTHON3_MINORS if admits_any(constraint, releases)]
     return minors[0] if len(minors) == 1 else None
 
 

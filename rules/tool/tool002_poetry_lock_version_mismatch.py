@@ -96,7 +96,7 @@ from packaging.version import Version
 from preflight.facts import Repository, poetry_lock_generators
 from preflight.model import FileKind, Finding, Severity
 from preflight.rule import Context, RuleMeta
-from preflight_rules.tool.facts import PoetryPin, major, poetry_pins, serving
+from preflight_rules.tool.facts import PoetryPin, major, poetry_pins, server
 
 RULE = RuleMeta(
     id="TOOL002",
@@ -122,7 +122,8 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
         return
     locks = {lock.path: lock for lock in repo.fact(poetry_lock_generators)}
     lock_paths = sorted(locks)
-    owner = [serving(p.path, lock_paths) for p in pins]  # once per pin: a monorepo has hundreds
+    find = server(lock_paths)
+    owner = [find(p.path) for p in pins]  # once per pin: a monorepo has hundreds
     versions = [Version(p.version) for p in pins]
     by_owner: dict[str | None, list[int]] = {}
     for i, served in enumerate(owner):

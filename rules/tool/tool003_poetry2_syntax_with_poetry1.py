@@ -94,7 +94,7 @@ from packaging.version import Version
 from preflight.facts import Repository
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
-from preflight_rules.tool.facts import BUILD_KINDS, PoetryPin, major, poetry_pins, serving
+from preflight_rules.tool.facts import BUILD_KINDS, PoetryPin, major, poetry_pins, server
 
 RULE = RuleMeta(
     id="TOOL003",
@@ -127,8 +127,9 @@ def check_repository(repo: Repository, ctx: Context) -> Iterator[Finding]:
     projects = [doc for doc in repo.documents(FileKind.PYPROJECT) if _is_poetry_project(doc)]
     paths = [doc.path for doc in projects]
     by_project: dict[str | None, list] = {}
+    find = server(paths)
     for pin in old:  # which project each pin builds, once per pin
-        by_project.setdefault(serving(pin.path, paths), []).append(pin)
+        by_project.setdefault(find(pin.path), []).append(pin)
     for doc in projects:
         mine = by_project.get(doc.path, [])
         if not mine:

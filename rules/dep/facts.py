@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 
 from preflight.documents.requirements import normalise
 from preflight.facts import Repository
@@ -151,6 +150,8 @@ def _get(node: Any, *path: str) -> Any:
 def _pep508_list(doc: Any, items: Any, key: tuple[str, ...], constraints: _Constraints) -> Iterator[Declaration]:
     if not isinstance(items, list):
         return
+    from packaging.requirements import InvalidRequirement, Requirement  # 15 ms of imports: only when needed
+
     start = doc.key_lines.get(key) or doc.key_lines.get(key[:-1]) or 1
     for item in items:
         if not isinstance(item, str):

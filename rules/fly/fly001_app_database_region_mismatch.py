@@ -196,3 +196,7 @@ def check_document(doc: TomlDocument, ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(span, f"primary_region '{region}' has no Managed Postgres, so the database "
                                 f"({db.what}, {db.where}) runs in another region; move the app to one of "
                                 f"{', '.join(sorted(managed))}")
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (databases_by_app,)

@@ -121,3 +121,7 @@ def check_command(cmd: Command, ctx: Context) -> Iterator[Finding]:
                               f"`{said}` runs in CI without --org and fails with 'org slug must be specified "
                               "when not running interactively'; add `--org <slug>`")
             return
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (ci_scripts,)

@@ -84,3 +84,7 @@ def check_document(doc: EnvDocument, ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(span, f"`export {entry.key}=...` in an env file: `docker run --env-file`, systemd and other "
                                 f"non-shell readers reject `export`; write `{entry.key}=...`",
                           fix=Fix("remove `export `", (Edit(removal, ""),)))
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (env_file_usage,)

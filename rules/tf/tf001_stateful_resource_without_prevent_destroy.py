@@ -238,3 +238,7 @@ def _unprotected(resource: Resource, module: Module) -> str | None:
         if is_false(value) and said is None:
             said = f"it sets {attribute} = false and has no prevent_destroy"
     return said or "it has no lifecycle prevent_destroy"
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (_modules,)

@@ -203,3 +203,7 @@ def check_step(step, ctx: Context) -> Iterator[Finding]:  # type: ignore[no-unty
     version, why = _lock_version(ctx)
     yield ctx.finding(step.value_span("uses"), f"{uses.split('@')[0]} installs Poetry with {said}; set "
                                                f"`{option}: {version}` under `with:` ({why})")
+
+
+# Facts the per-file hook asks for, computed before files are checked (see preflight.rule).
+FACTS = (poetry_lock_generators,)

@@ -368,8 +368,8 @@ class _Work:
         return dict(self._records)
 
 
-# Relative cost of a byte of each kind (parse, commands, rules), measured on the benchmark repository:
-# YAML and TOML parsers are slow per byte, shell-like files have their commands extracted.
+# Relative cost of a byte of each kind (parse, commands, rules), estimated from profiles of the benchmark
+# repository: YAML and TOML parsers are slow per byte, shell-like files have their commands extracted.
 _KIND_WEIGHT = {FileKind.WORKFLOW: 2.0, FileKind.ACTION: 2.0, FileKind.COMPOSE: 2.0, FileKind.KUBERNETES: 2.0,
                 FileKind.PULUMI: 2.0, FileKind.YAML: 2.0, FileKind.PYPROJECT: 2.0, FileKind.POETRY_LOCK: 2.0,
                 FileKind.TOML: 2.0, FileKind.FLY_TOML: 2.0, FileKind.TERRAFORM: 1.5, FileKind.SHELL: 1.5,

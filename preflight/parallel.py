@@ -1,20 +1,24 @@
-"""Per-file work in a process pool, when there is enough of it to pay for the workers.
+"""Work in several processes, when there is enough of it to pay for them (``--jobs``).
 
-The engine hands over a task (a function of a list of work items) and the items, in path order.
-With more than one job and at least ``MIN_FILES`` files and ``MIN_BYTES`` bytes to parse, the items
-are cut into contiguous chunks of about equal size (a directory stays together, so facts a worker
-computes are computed over the files it reads anyway) and run in worker processes started by
-``fork``: a worker inherits the loaded registry, rules and settings of the main process as they
-are, so plugin and declarative rules behave the same in both. The results come back in item order,
-so the output is the same whatever the number of workers. Where ``fork`` is not available
-(Windows) everything runs in the calling process.
+Two ways, both started with ``fork`` so a worker inherits the loaded registry, rules and settings
+of the main process as they are (plugin and declarative rules behave the same in both); where
+``fork`` is not available (Windows) everything runs in the calling process:
 
-While the workers run, the caller goes on with its own work (the cross-file rules): call
-:func:`start`, do that work, then :meth:`Pending.get`.
+- **rule groups** (:func:`plan_groups`, :func:`run_groups`): the rules are split into groups that
+  each run whole in one process (their cross-file rules, the facts those share and their per-file
+  hooks), the first group in the main process and each other in a worker, at the same time;
+- **file chunks** (:func:`start`): with at least ``MIN_FILES`` files and ``MIN_BYTES`` bytes to
+  parse, per-file work items (in path order) are cut into contiguous chunks of about equal size (a
+  directory stays together, so facts a worker computes are computed over the files it reads
+  anyway) and run in workers. The engine uses this when the rules make only one group.
+
+Results come back in order, so the output is the same whatever the number of workers.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -182,15 +186,8 @@ def plan_groups(rule_kinds: dict[str, frozenset[Any]], kind_cost: dict[Any, floa
             break
     groups = [[r for r in rules if assign[r] == group] for group in range(count)]
     groups = [g for g in groups if g]
-    groups.sort(key=lambda g: -cost(sum_masks(masks[r] for r in g)))
+    groups.sort(key=lambda g: -cost(functools.reduce(operator.or_, (masks[r] for r in g), 0)))
     return groups
-
-
-def sum_masks(masks: Any) -> int:
-    union = 0
-    for mask in masks:
-        union |= mask
-    return union
 
 
 def run_groups(task: Callable[[Any], Any], groups: Sequence[Any]) -> list[Any]:

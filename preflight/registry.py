@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from preflight.config import Settings
 
 ENTRY_POINT_GROUP = "preflight.rules"
+DEFAULT_RULES_DIR = os.path.join(".preflight", "rules")  # team rules, under the scanned root
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def load_registry(plugins: bool = True, root: str | None = None, settings: Setti
     if plugins:
         _add_entry_points(registry)
     if root is not None and (getattr(settings, "rules_dir", None) or
-                             os.path.isdir(os.path.join(root, ".preflight", "rules"))):
+                             os.path.isdir(os.path.join(root, DEFAULT_RULES_DIR))):
         from preflight.declarative import add_declarative_rules  # only for a project with team rules
 
         add_declarative_rules(registry, root, settings)

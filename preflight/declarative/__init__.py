@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from preflight.declarative.spec import RuleFileError, RuleSpec, check_rule_id, parse_rule_file
 from preflight.model import FileKind, Finding, RunError
+from preflight.registry import DEFAULT_RULES_DIR
 from preflight.rule import Context, Rule, RuleMeta
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,7 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DEFAULT_RULES_DIR", "RuleFileError", "RuleSpec", "add_declarative_rules", "check_rule_id",
            "load_directory", "rule_from_spec", "rules_dir"]
 
-DEFAULT_RULES_DIR = os.path.join(".preflight", "rules")
 SUFFIXES = (".yml", ".yaml")
 
 

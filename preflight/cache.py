@@ -8,10 +8,19 @@ the selected rules and their options, a hash of each plugin rule's module):
 - per cross-file rule (``check_repository``): its findings.
 
 Every stored rule result carries what it depended on (see :mod:`preflight.depends`): the content
-hash of each file it read and a hash of each file listing it asked for. A result is served only
-if all of them still match, so a per-file hook that reads a fact, or a cross-file rule, is re-run
-as soon as any file it read changes (``poetry.lock`` for TOOL002). Results that touched anything
-the view cannot track (git's index, ``repo.root``) are never stored.
+hash of each file it read and a hash of each file listing it asked for, and for a result that
+asked git's facts, a digest of git's index and ignore files (:func:`preflight.gitfacts.git_state`).
+A result is served only if all of them still match, so a per-file hook that reads a fact, or a
+cross-file rule, is re-run as soon as any file it read changes (``poetry.lock`` for TOOL002).
+Results that touched anything the view cannot track (``repo.root``) are never stored.
+
+On top of that, a whole run of the full tree is kept as it ended (``run-*.json``: the findings,
+and the size, modification and change times and inode of every discovered file). A later run
+whose discovery finds the very same files with the very same stamps, with the same settings and
+git state, gives those findings without reading the per-file cache or any file (:meth:`Cache.replay`).
+A file that changed less than ``RACY_NS`` before the recorded run started is not trusted by its
+stamp (it may have changed again within the same clock tick, after it was read): the run is then
+checked file by file, by content hash, and recorded anew.
 
 The cache is JSON (nothing in it is executed), written to a temporary file and moved into place
 with ``os.replace``, so concurrent runs never see a torn file (the last writer wins). A run keeps
@@ -39,6 +48,8 @@ CACHE_DIR = ".preflight_cache"
 FORMAT = 1
 KEEP_FINGERPRINTS = 4
 CACHE_FILE = re.compile(r"v[0-9]+-[0-9a-f]{24}\.json")  # only files of these names are ever pruned
+RUN_FILE = re.compile(r"run-v[0-9]+-[0-9a-f]{24}\.json")
+RACY_NS = 2_000_000_000  # stamps this close to a run's start (or after it) are not trusted
 TEMPORARY = re.compile(r"\.tmp-[A-Za-z0-9_]+\.json")
 PARSERS = ("ruamel.yaml", "python-hcl2", "dockerfile-parse", "tomlkit", "pathspec", "packaging")
 
@@ -166,28 +177,38 @@ def _load_suppressions(data: list[Any] | None) -> list[Suppression] | None:
     return found
 
 
+_UNSET = object()
+
+
 class Cache:
     """One run's view of the cache: lookups validated against the files as they are now."""
 
-    def __init__(self, root: str, key: str, repo: Any, uncacheable: set[str], partial: bool) -> None:
+    def __init__(self, root: str, key: str, repo: Any, uncacheable: set[str], partial: bool,
+                 started: int = 0) -> None:
         self.directory = os.path.join(root, CACHE_DIR)
         self.key = key
         self.repo = repo
         self.uncacheable = uncacheable
         self.partial = partial
+        self.started = started  # time.time_ns() when the run began, before discovery
         self.by_path = {ref.path: ref for ref in repo.files}
         self._hashes: dict[str, str | None] = {}
         self._listings: dict[str, str] = {}
-        self.old_files: dict[str, Any] = {}
-        self.old_cross: dict[str, Any] = {}
-        self.old_depsets: list[Any] = []
+        self._git: object = _UNSET  # a preflight.gitfacts.GitState once computed
+        # old_files, old_cross and old_depsets (the stored cache) are read when first used
+        # (see __getattr__): a replayed run never reads them.
         self._checked: dict[int, Deps | None] = {}  # depset index -> its deps if still valid
         self.new_files: dict[str, dict[str, Any]] = {}
         self.new_cross: dict[str, Any] = {}
         self.new_depsets: list[Any] = []
-        self._interned: dict[tuple[frozenset[str], frozenset[str], tuple[int, ...]], int] = {}
+        self._interned: dict[tuple[frozenset[str], frozenset[str], tuple[int, ...], str | None], int] = {}
         self._moved: dict[int, int] = {}  # old depset index -> new, for results kept as stored
-        self._load()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("old_files", "old_cross", "old_depsets"):
+            self._load()
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     @property
     def path(self) -> str:
@@ -201,6 +222,9 @@ class Cache:
                                                         or not os.path.lexists(self.directory))
 
     def _load(self) -> None:
+        self.old_files: dict[str, Any] = {}
+        self.old_cross: dict[str, Any] = {}
+        self.old_depsets: list[Any] = []
         if not self.usable:
             return
         try:
@@ -216,6 +240,21 @@ class Cache:
             pass  # no cache yet, or a damaged one: start afresh
 
     # -- validation ------------------------------------------------------------------------------
+    @property
+    def git_digest(self) -> str | None:
+        """The digest of git's index and ignore files for this run's files; None when one of them
+        changed too recently to be told apart by its stamp (results that asked git are then
+        neither served nor stored)."""
+        state = self._git_state()
+        return None if state.newest_ns >= self.started - RACY_NS else state.digest
+
+    def _git_state(self) -> Any:
+        if self._git is _UNSET:
+            from preflight.gitfacts import git_state
+
+            self._git = git_state(self.repo.root, [ref.path for ref in self.repo.files])
+        return self._git
+
     def hash_of(self, path: str) -> str | None:
         if path not in self._hashes:
             ref = self.by_path.get(path)
@@ -241,9 +280,11 @@ class Cache:
             deps = None
             try:
                 stored = self.old_depsets[index]
+                git = stored.get("git")
                 if all(d is not None and self.hash_of(p) == d for p, d in stored["files"].items()) and \
-                        all(self.listing(k) == d for k, d in stored["lists"].items()):
-                    deps = Deps(set(stored["files"]), set(stored["lists"]))
+                        all(self.listing(k) == d for k, d in stored["lists"].items()) and \
+                        (git is None or git == self.git_digest):
+                    deps = Deps(set(stored["files"]), set(stored["lists"]), git=git is not None)
             except Exception:  # a damaged entry: not served
                 deps = None
             self._checked[index] = deps
@@ -307,7 +348,12 @@ class Cache:
         if result.deps.opaque:
             return None
         deps = result.deps
-        key = (frozenset(deps.files), frozenset(deps.lists), tuple(id(f) for f in deps.facts))
+        git = None
+        if deps.git:
+            git = self.git_digest
+            if git is None:
+                return None
+        key = (frozenset(deps.files), frozenset(deps.lists), tuple(id(f) for f in deps.facts), git)
         index = self._interned.get(key)
         if index is None:
             all_files, all_lists = deps.flat()
@@ -315,7 +361,10 @@ class Cache:
             if any(d is None for d in files.values()):
                 return None
             index = self._interned[key] = len(self.new_depsets)
-            self.new_depsets.append({"files": files, "lists": {k: self.listing(k) for k in sorted(all_lists)}})
+            depset: dict[str, Any] = {"files": files, "lists": {k: self.listing(k) for k in sorted(all_lists)}}
+            if git is not None:
+                depset["git"] = git
+            self.new_depsets.append(depset)
         return {"findings": [_finding(f) for f in result.findings], "deps": index,
                 "problems": {p: _problem(v) for p, v in sorted(result.problems.items())}}
 
@@ -353,6 +402,73 @@ class Cache:
             if stored is not None:
                 self.new_cross[rule_id] = stored
 
+    # -- the whole run ---------------------------------------------------------------------------
+    @property
+    def run_path(self) -> str:
+        return os.path.join(self.directory, f"run-v{FORMAT}-{self.key}.json")
+
+    def _run_files(self, discovery: Any) -> list[list[Any]] | None:
+        files = []
+        for ref in discovery.files:
+            if ref.stamp is None:
+                return None
+            files.append([ref.path, ref.kind.value, ref.size, *ref.stamp])
+        return files
+
+    def replay(self, discovery: Any, settings: dict[str, Any]) -> tuple[list[Finding], dict[str, int], set[str]] | None:
+        """The findings, counts and paths that did not parse of the recorded run, if it checked exactly these files (same
+        paths, kinds, sizes, times and inodes, none too recent to trust) with the same settings,
+        skipped the same paths and, if it asked git, saw the same git state; else None."""
+        if self.partial or self.uncacheable or not self.usable:
+            return None
+        try:
+            if not stat.S_ISREG(os.lstat(self.run_path).st_mode):
+                return None
+            with open(self.run_path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            started = data["started"]
+            if data.get("format") != FORMAT or data.get("fingerprint") != self.key or \
+                    data.get("settings") != json.loads(json.dumps(settings, default=str)) or \
+                    not isinstance(started, int):
+                return None
+            files = self._run_files(discovery)
+            if files is None or data["files"] != files:
+                return None
+            trusted = started - RACY_NS
+            if any(entry[3] >= trusted or entry[4] >= trusted for entry in files):
+                return None
+            if data["skipped"] != [[s.path, s.reason] for s in discovery.skipped]:
+                return None
+            if data["git"] is not None:
+                state = self._git_state()
+                if state.digest != data["git"] or state.newest_ns >= trusted:
+                    return None
+            findings = [_load_finding(f) for f in data["findings"]]
+            counts = {name: int(data["counts"][name]) for name in ("files_parsed", "suppressed", "files_cached")}
+            problems = {_text(path) for path in data["problems"]}
+        except Exception:  # no record, or a damaged one: the run is checked file by file
+            return None
+        return findings, counts, problems
+
+    def save_run(self, discovery: Any, settings: dict[str, Any], findings: list[Finding], problems: list[str],
+                 counts: dict[str, int], uses_git: bool) -> None:
+        """Record this run of the full tree for :meth:`replay` (nothing is recorded when it
+        cannot be replayed safely: a part of the tree, a result that read outside what the cache
+        tracks, or a git state too recent to trust)."""
+        files = self._run_files(discovery)
+        git = self.git_digest if uses_git else None
+        if self.partial or self.uncacheable or files is None or (uses_git and git is None):
+            self.forget_run()
+            return
+        data = {"format": FORMAT, "fingerprint": self.key, "settings": settings, "started": self.started,
+                "files": files, "skipped": [[s.path, s.reason] for s in discovery.skipped], "git": git,
+                "findings": [_finding(f) for f in findings], "problems": problems, "counts": counts}
+        self._write(self.run_path, data)
+
+    def forget_run(self) -> None:
+        if self.usable and os.path.lexists(self.run_path) and not os.path.islink(self.directory):
+            _remove(self.run_path)
+
     def save(self) -> None:
         if self.partial:  # keep what this run did not look at, renumbering its dependency sets
             try:
@@ -367,6 +483,10 @@ class Cache:
             return  # nothing changed: no write
         data = {"format": FORMAT, "fingerprint": self.key, "files": files, "cross": cross,
                 "depsets": self.new_depsets}
+        self._write(self.path, data)
+
+    def _write(self, path: str, data: dict[str, Any]) -> None:
+        """Write ``data`` to ``path`` atomically, then prune old cache files."""
         if not self.usable:
             return
         try:
@@ -377,12 +497,12 @@ class Cache:
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle, separators=(",", ":"))
-                os.replace(tmp, self.path)
+                    json.dump(data, handle, separators=(",", ":"), default=str)
+                os.replace(tmp, path)
             except BaseException:
                 _remove(tmp)
                 raise
-            _prune(self.directory, keep=self.path)
+            _prune(self.directory, keep=path)
         except OSError:
             pass  # a read-only checkout, a full disk: the run's result stands without a cache
 
@@ -442,7 +562,7 @@ def _prune(directory: str, keep: str) -> None:
     """Keep the newest KEEP_FINGERPRINTS cache files; remove temporary files older than an hour."""
     import time
 
-    entries = []
+    entries: dict[bool, list[tuple[bool, float, str]]] = {False: [], True: []}  # by: a run file?
     for name in os.listdir(directory):
         path = os.path.join(directory, name)
         try:
@@ -452,8 +572,9 @@ def _prune(directory: str, keep: str) -> None:
         if TEMPORARY.fullmatch(name):
             if time.time() - mtime > 3600:  # left by a run that was killed
                 _remove(path)
-        elif CACHE_FILE.fullmatch(name):
-            entries.append((path == keep, mtime, path))
-    entries.sort(reverse=True)
-    for _, _, path in entries[KEEP_FINGERPRINTS:]:
-        _remove(path)
+        elif CACHE_FILE.fullmatch(name) or RUN_FILE.fullmatch(name):
+            entries[bool(RUN_FILE.fullmatch(name))].append((path == keep, mtime, path))
+    for kept in entries.values():
+        kept.sort(reverse=True)
+        for _, _, path in kept[KEEP_FINGERPRINTS:]:
+            _remove(path)

@@ -7,9 +7,11 @@ Kubernetes manifest) and which listings were asked for (``files``, ``files_of(ki
 is computed once through the view, so what it read is recorded once and added to every hook
 that asks for it.
 
-Anything else a hook touches (``repo.root``, ``repo.problems``, attributes this module does not
-know) makes its result *opaque*: it may depend on things outside the scanned files (git's index,
-``.gitignore``), so it is never served from the cache. This is what lets the cache keep the
+A result that asked git's facts (:mod:`preflight.gitfacts`, through ``repo.git_root``) is marked
+``git``: the cache stores with it a digest of git's index and ignore files (:func:`~preflight.gitfacts.git_state`)
+and serves it only while that digest is the same. Anything else a hook touches (``repo.root``,
+``repo.problems``, attributes this module does not know) makes its result *opaque*: it may depend
+on things outside the scanned files, so it is never served from the cache. This is what lets the cache keep the
 results of cross-file rules and of per-file hooks that read facts: a result is reused only when
 every file it read has the same content and every listing it asked for names the same files.
 """
@@ -38,13 +40,14 @@ class Deps:
     frozenset until something is recorded: a run makes one of these per file and rule, and most
     record only their own file."""
 
-    __slots__ = ("files", "lists", "opaque", "facts", "_flat")
+    __slots__ = ("files", "lists", "opaque", "git", "facts", "_flat")
 
     def __init__(self, files: set[str] | frozenset[str] = _NOTHING, lists: set[str] | frozenset[str] = _NOTHING,
-                 opaque: bool = False, facts: list[Deps] | None = None) -> None:
+                 opaque: bool = False, facts: list[Deps] | None = None, git: bool = False) -> None:
         self.files = files  # paths whose text or document was read
         self.lists = lists  # listing keys: ALL or sorted kind values joined by ','
         self.opaque = opaque
+        self.git = git  # read git's index or ignore files (through repo.git_root)
         # What the facts it asked for read, shared (not copied): a fact over every Python file is
         # asked for by every Python file's hooks, and copying its set into each would be quadratic.
         self.facts: list[Deps] | tuple[()] = facts if facts is not None else ()
@@ -66,6 +69,7 @@ class Deps:
                 self.facts = []
             self.facts.append(other)
         self.opaque = self.opaque or other.opaque
+        self.git = self.git or other.git
 
     def flat(self, keep: bool = False) -> tuple[frozenset[str], frozenset[str]]:
         """Every file and listing read, its facts' included (call once the result is complete).
@@ -177,6 +181,14 @@ class RepoView:
     def root(self) -> str:
         self._opaque()
         return self._repo.root
+
+    @property
+    def git_root(self) -> str:
+        """The root, for reading git's index and ignore files (:mod:`preflight.gitfacts`): the
+        result then depends on git's state, which the cache checks, and is not opaque."""
+        if self._stack:
+            self._stack[-1].git = True
+        return self._repo.git_root
 
     @property
     def problems(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from preflight.model import FileKind
@@ -48,6 +48,9 @@ class FileRef:
     abspath: str  # absolute path to open
     kind: FileKind
     size: int
+    # Modification and change times (ns) and inode, as the walk saw them: the cache's whole-run
+    # shortcut compares them (preflight.cache.Replay). None where unknown (a base revision's file).
+    stamp: tuple[int, int, int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -858,7 +861,8 @@ class _Walker:
         if not os.access(abspath, os.R_OK):
             self.skip(rel, "permission denied")
             return
-        self.files[rel] = FileRef(path=rel, abspath=abspath, kind=kind, size=st.st_size)
+        self.files[rel] = FileRef(path=rel, abspath=abspath, kind=kind, size=st.st_size,
+                                  stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
 
     def check_symlink(self, abspath: str, rel: str, *, explicit: bool, shown: str = "") -> None:
         """Symlinks are never walked through.  A link to a file inside root is skipped silently

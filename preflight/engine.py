@@ -118,6 +118,9 @@ def run_check(root: str, settings: Settings, registry: Registry,
 
 def _run_check(root: str, settings: Settings, registry: Registry, paths: list[str] | None, base: str | None,
                show_all: bool, *, jobs: int, use_cache: bool) -> CheckResult:
+    import time
+
+    started = time.time_ns()  # before discovery: files changed after this are not trusted by stamp
     known = registry.ids()
     for where, selectors in (("select", settings.select or []), ("extend-select", settings.extend_select),
                              ("ignore", settings.ignore)):
@@ -163,6 +166,18 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
             rules.append(rule)
     view = RepoView(repo)  # what rules see as ctx.repo: records what each result read
     contexts = {rule.id: Context(rule, view, _options(rule, settings)) for rule in rules}
+    store = None
+    if use_cache:
+        store = _open_cache(root, settings, registry, rules, contexts, ids, repo, paths, started)
+        replayed = store.replay(discovery, _run_settings(settings)) if change is None else None
+        if replayed is not None:  # nothing changed since the recorded run: its findings, no file read
+            findings, counts, problem_paths = replayed
+            stats = Stats(files_discovered=len(repo.files), files_parsed=counts["files_parsed"],
+                          rules_run=len(rules), suppressed=counts["suppressed"], files_cached=counts["files_cached"])
+            for ref in repo.files:
+                stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
+            return CheckResult(root, findings, list(registry.errors), rules, stats,
+                               sources=_sources(repo, {f.path for f in findings}, problem_paths))
 
     plan: list[tuple[FileRef, list[str]]] = []
     for ref in repo.files:
@@ -174,7 +189,6 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
             continue  # wanted only if it is a manifest: an OpenAPI spec is not parsed for nothing
         plan.append((ref, [r.id for r in interested]))
 
-    store = _open_cache(root, settings, registry, rules, contexts, ids, repo, paths) if use_cache else None
     work = _Work(run, repo, view, {r.id: r for r in rules}, contexts)
     served: dict[str, dict[str, RuleResult | None]] = {}
     records: dict[str, FileRecord] = {}
@@ -267,8 +281,18 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
     for ref in repo.files:
         stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
     findings.sort(key=Finding.sort_key)
-    result = CheckResult(root, _dedupe(findings), list(registry.errors), rules, stats,
-                         sources=_sources(repo, {f.path for f in findings}))
+    findings = _dedupe(findings)
+    if store is not None and change is None:
+        results = [*cross.values(), *(r for per_file in (served, computed) for by_rule in per_file.values()
+                                      for r in by_rule.values() if r is not None)]
+        if any(r.deps.opaque for r in results):
+            store.forget_run()
+        else:
+            store.save_run(discovery, _run_settings(settings), findings, sorted(problems),
+                           {"files_parsed": stats.files_parsed, "suppressed": suppressed, "files_cached": len(plan)},
+                           uses_git=any(r.deps.git for r in results))
+    result = CheckResult(root, findings, list(registry.errors), rules, stats,
+                         sources=_sources(repo, {f.path for f in findings}, set(problems)))
     if change is not None:
         repo.base.close()
         gitbase.apply(result, change, show_all)
@@ -295,7 +319,7 @@ class _Work:
         finally:
             deps = self.view.end()
         if path is not None and len(self.run.findings) == start and not deps.facts and not deps.lists \
-                and not deps.opaque and deps.files <= {path} and path not in self.repo.problems:
+                and not deps.opaque and not deps.git and deps.files <= {path} and path not in self.repo.problems:
             key = (path, bool(deps.files))
             if key not in self._empty:
                 self._empty[key] = RuleResult([], Deps({path}) if deps.files else Deps(), {})
@@ -421,13 +445,21 @@ def _per_file(rule: Rule) -> bool:
 
 def _open_cache(root: str, settings: Settings, registry: Registry, rules: list[Rule],
                 contexts: dict[str, Context], ids: list[str], repo: Repository,
-                paths: list[str] | None) -> Cache:
+                paths: list[str] | None, started: int) -> Cache:
     options = {rule.id: dict(contexts[rule.id].options) for rule in rules}
     from preflight.cache import Cache, fingerprint
 
     builtin = {rule_id: entry.builtin for rule_id, entry in registry.entries.items()}
     key, uncacheable = fingerprint(rules, builtin, options, ids)
-    return Cache(root, key, repo, uncacheable, partial=paths is not None)
+    return Cache(root, key, repo, uncacheable, partial=paths is not None, started=started)
+
+
+def _run_settings(settings: Settings) -> dict[str, object]:
+    """The settings a recorded run's findings depend on beyond the cache fingerprint (discovery,
+    per-file-ignores, inline comments): a replay needs them unchanged."""
+    from dataclasses import asdict
+
+    return {k: v for k, v in asdict(settings).items() if k not in ("cache", "source", "fail_on")}
 
 
 def _files_once(result: RuleResult, seen: set[int]) -> Iterator[str]:
@@ -451,13 +483,14 @@ def _add_dep_records(result: RuleResult | None, records: dict[str, FileRecord], 
                 records[path] = record
 
 
-def _sources(repo: Repository, paths: set[str]) -> dict[str, str]:
-    """The decoded text of each file a finding points into, for fingerprints. A file parsed in a
-    worker or served from the cache is not loaded here: it is read again, for this only (rules never
+def _sources(repo: Repository, paths: set[str], problems: set[str]) -> dict[str, str]:
+    """The decoded text of each file a finding points into, for fingerprints, but for the files
+    that did not parse (``problems``, wherever they were parsed). A file parsed in a worker or
+    served from the cache is not loaded here: it is read again, for this only (rules never
     re-read), so a finding's fingerprint does not depend on --jobs or the cache."""
     refs = {ref.path: ref for ref in repo.files}
     sources: dict[str, str] = {}
-    for path in sorted(paths):
+    for path in sorted(paths - problems):
         doc = repo.kept(path)
         if doc is not None:
             sources[path] = doc.text

@@ -37,6 +37,11 @@ class Repository:
         # In `--base REF` mode, the same view of the base revision (preflight.gitbase); else None.
         self.base: Any = None
 
+    @property
+    def git_root(self) -> str:
+        """The root, for the facts that read git's own files (preflight.gitfacts)."""
+        return self.root
+
     # -- files and documents ------------------------------------------------------------------
     def files_of(self, *kinds: FileKind) -> list[FileRef]:
         wanted = set(kinds)

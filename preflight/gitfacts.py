@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from preflight.discover import GitIgnore
     from preflight.facts import Repository
 
-__all__ = ["TrackedFiles", "git_dir", "git_ignore", "is_ignored", "read_index", "tracked_files",
-           "tracked_under", "work_tree_of"]
+__all__ = ["GitState", "TrackedFiles", "git_dir", "git_ignore", "git_state", "is_ignored", "read_index",
+           "stamp", "tracked_files", "tracked_under", "work_tree_of"]
 
 _INDEX_LIMIT = 512 * 1024 * 1024  # a larger "index" is not one we want to read
 
@@ -212,14 +212,86 @@ def tracked_under(root: str) -> TrackedFiles | None:
 
 def tracked_files(repo: Repository) -> TrackedFiles | None:
     """Fact: the tracked files of the scanned root (None: not a work tree, or unreadable index)."""
-    return tracked_under(repo.root)
+    return tracked_under(repo.git_root)
 
 
 def git_ignore(repo: Repository) -> GitIgnore:
     """Fact: whether a root-relative path would be git-ignored (untracked files only)."""
     from preflight.discover import GitIgnore
 
-    return GitIgnore(repo.root)
+    return GitIgnore(repo.git_root)
+
+
+# -- what these facts read, for the cache -------------------------------------------------------
+
+
+def stamp(path: str) -> tuple[int, int, int, int] | None:
+    """Size, modification and change times (ns) and inode of ``path`` (not followed if a link);
+    None if it does not exist. A rewrite changes the change time, whatever the modification time
+    was set to, and git replaces its index by renaming a new file over it (a new inode)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@dataclass(frozen=True)
+class GitState:
+    """A digest of every file :func:`tracked_files` and :func:`git_ignore` read (or would read) for
+    a set of paths, and the newest change time among them."""
+
+    digest: str
+    newest_ns: int
+
+
+def git_state(root: str, paths: list[str]) -> GitState:
+    """What git's facts depend on for the root-relative ``paths``: the ``.git`` looked for in
+    each directory from root up to the enclosing work tree's top, that git directory's index,
+    config, commondir and info/exclude, and the ``.gitignore`` (and nested ``.git``, whose
+    info/exclude then counts too) of every directory from the top down to each path's parent.
+    A file added, changed or deleted among them changes the digest. Costs two ``lstat`` calls
+    per directory, no read."""
+    import hashlib
+
+    real_root = os.path.realpath(root)
+    watched: set[str] = set()
+    current = real_root
+    while True:  # work_tree_of: the .git looked for at and above root
+        watched.add(os.path.join(current, ".git"))
+        if os.path.lexists(os.path.join(current, ".git")):
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    top = work_tree_of(real_root)
+    if top is not None:
+        gitdir = git_dir(top)
+        if gitdir is not None:
+            watched.update(os.path.join(gitdir, name) for name in ("index", "config", "commondir"))
+            watched.add(os.path.join(gitdir, "info", "exclude"))
+        ancestor = top
+        for part in [p for p in os.path.relpath(real_root, top).split(os.sep) if p not in ("", ".")]:
+            watched.add(os.path.join(ancestor, ".gitignore"))
+            ancestor = os.path.join(ancestor, part)
+    directories = {""}
+    for path in paths:
+        head = path.rpartition("/")[0]
+        while head and head not in directories:
+            directories.add(head)
+            head = head.rpartition("/")[0]
+    for directory in directories:
+        base = os.path.join(real_root, *directory.split("/")) if directory else real_root
+        watched.add(os.path.join(base, ".gitignore"))
+        dotgit = os.path.join(base, ".git")
+        watched.add(dotgit)
+        if directory and os.path.isdir(dotgit):  # a nested repository: its own info/exclude
+            watched.add(os.path.join(dotgit, "info", "exclude"))
+    stamps = sorted((path, stamp(path)) for path in watched)
+    newest = max((max(s[1], s[2]) for _, s in stamps if s is not None), default=0)
+    digest = hashlib.blake2b(repr(stamps).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    return GitState(digest, newest)
 
 
 def is_ignored(repo: Repository, path: str) -> bool:

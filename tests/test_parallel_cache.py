@@ -169,8 +169,9 @@ def test_an_unchanged_rerun_is_served_from_the_cache(monorepo: Path, tmp_path: P
     assert (root / CACHE_DIR / "CACHEDIR.TAG").exists()
     parsed = _parses(monkeypatch)
     warm = _run(root, cache=True)
-    # SEC001 and SEC002 ask git whether a file is ignored, which the cache cannot track: those
-    # results are computed again, and only the files they need are parsed.
+    # SEC001 and SEC002 ask git whether a file is ignored. The files (.gitignore among them) were
+    # written just now, too close to the run to be told apart by their stamps: those results are
+    # not stored, they are computed again, and only the files they need are parsed.
     assert 0 < len(parsed) < 50
     assert warm.stats.files_cached > 300
     assert _output(warm) == _output(cold) == _output(_run(root))
@@ -363,3 +364,130 @@ def test_a_well_formed_but_wrong_cache_entry_is_not_served(tmp_path: Path) -> No
     entry["suppressions"] = [["x", 1, [], False, 2]]
     cache_file.write_text(json.dumps(data))
     assert _output(_run(tmp_path, cache=True)) == first
+
+
+# -- the whole-run shortcut (Cache.replay) and git's state ------------------------------------------
+def _settle(root: Path) -> None:
+    """Give every file a distinct modification time well in the past. (Their change times are now:
+    tests that want a replay set RACY_NS to 0, so that a stamp counts as soon as the run starts.)"""
+    old = 1_600_000_000
+    for n, path in enumerate(sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)):
+        os.utime(path, (old + n, old + n))
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """The files a run will parse, and those it will hash (a replayed run does neither)."""
+    from preflight import cache as cache_module
+
+    hashed: list[str] = []
+    real_hash = cache_module.Cache.hash_of
+
+    def hash_of(self, path):  # noqa: ANN001, ANN202
+        hashed.append(path)
+        return real_hash(self, path)
+
+    monkeypatch.setattr(cache_module.Cache, "hash_of", hash_of)
+    return _parses(monkeypatch), hashed
+
+
+@pytest.fixture
+def trusted_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    from preflight import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+
+def test_an_unchanged_tree_is_replayed_without_reading_a_file(monorepo: Path, tmp_path: Path, trusted_now: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(monorepo, root)
+    _settle(root)
+    cold = _run(root, cache=True)
+    assert len(list((root / CACHE_DIR).glob("run-v*.json"))) == 1
+    parsed, hashed = _reads(monkeypatch)
+    warm = _run(root, cache=True)
+    assert parsed == hashed == []
+    assert _output(warm) == _output(cold)
+    assert warm.stats.files_cached > 300
+    assert warm.sources == cold.sources  # fingerprints (SARIF, baselines) read the same text
+
+
+def _edit(path: Path, text: str, when: int) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (when, when))
+
+
+@pytest.mark.parametrize("change", ["edit", "touch", "add", "delete", "gitignore", "setting"])
+def test_any_change_stops_the_replay_and_the_result_is_that_of_a_fresh_run(
+        tmp_path: Path, trusted_now: None, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    root = write(tmp_path / "repo", {
+        "deploy.sh": "docker-compose up -d\n", "compose.yml": "services:\n  api:\n    image: app\n",
+        "prod.env": "DATABASE_PASSWORD=s3cr3t-value-123\n", "app/prod.env": "API_TOKEN=tok-abcdef-123456\n",
+        ".gitignore": "/prod.env\n", "Dockerfile": "FROM python:3.12\nRUN pip install poetry\n"})
+    _settle(root)
+    # With respect-gitignore off, discovery finds app/prod.env whatever .gitignore says: only SEC001's
+    # question to git (is it ignored?) sees the new app/.gitignore.
+    settings: dict[str, object] = {"respect_gitignore": False} if change == "gitignore" else {}
+    _run(root, cache=True, **settings)
+    if change == "edit":
+        _edit(root / "deploy.sh", "docker compose up -d\n", 1_700_000_000)
+    elif change == "touch":  # same bytes: not replayed, but every result still comes from the cache
+        os.utime(root / "deploy.sh", (1_700_000_000, 1_700_000_000))
+    elif change == "add":
+        _edit(root / "ci.sh", "docker-compose build\n", 1_700_000_000)
+    elif change == "delete":
+        (root / "deploy.sh").unlink()
+    elif change == "gitignore":  # SEC001 asks git whether app/prod.env is ignored
+        _edit(root / "app" / ".gitignore", "prod.env\n", 1_700_000_000)
+    else:
+        settings = {"per_file_ignores": {"deploy.sh": ["DC001"]}}
+    parsed, hashed = _reads(monkeypatch)
+    warm = _run(root, cache=True, **settings)
+    assert hashed  # not replayed: the files were hashed at least
+    if change == "touch":
+        assert "deploy.sh" in hashed and parsed == []
+    assert _output(warm) == _output(_run(root, **settings))
+
+
+def test_a_file_changed_just_before_the_recorded_run_is_not_trusted_by_its_stamp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write(tmp_path, {"deploy.sh": "docker-compose up\n"})  # written now: within RACY_NS of the run
+    first = _run(root, cache=True)
+    parsed, hashed = _reads(monkeypatch)
+    assert _output(_run(root, cache=True)) == _output(first)
+    assert (parsed, set(hashed)) == ([], {"deploy.sh"})  # served file by file, by content
+
+
+def test_results_that_ask_git_are_cached_with_its_state(tmp_path: Path, trusted_now: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from gitrepo import git, init
+
+    root = init(tmp_path / "repo", {".gitignore": "*.log\n", "README.md": "x\n"})
+    write(root, {".env": "DATABASE_PASSWORD=s3cr3t-value-123\n", "deploy.sh": "docker-compose up\n"})
+    _settle(root)
+    first = _run(root, cache=True, select=["SEC001", "DC001"])
+    assert [f.rule_id for f in first.findings].count("SEC001") == 1  # not ignored
+    for name in (n for n in os.listdir(root / CACHE_DIR) if n.startswith("run-")):
+        os.unlink(root / CACHE_DIR / name)  # no replay: the per-file cache alone
+    parsed = _parses(monkeypatch)
+    again = _run(root, cache=True, select=["SEC001", "DC001"])
+    assert parsed == [] and _output(again) == _output(first)
+    git(root, "add", "-f", ".env")  # now tracked: git's index changed, nothing else did
+    index = root / ".git" / "index"
+    os.utime(index, (1_600_000_000, 1_600_000_000))
+    tracked = _run(root, cache=True, select=["SEC001", "DC001"])
+    assert _output(tracked) == _output(_run(root, select=["SEC001", "DC001"]))
+    assert "tracked" in " ".join(f.message for f in tracked.findings if f.rule_id == "SEC001")
+    assert ".env" in parsed
+
+
+def test_a_damaged_run_record_is_ignored(tmp_path: Path, trusted_now: None) -> None:
+    root = write(tmp_path, {"deploy.sh": "docker-compose up\n", "compose.yml": "services:\n  a:\n    image: x\n"})
+    _settle(root)
+    first = _output(_run(root, cache=True))
+    (record,) = (root / CACHE_DIR).glob("run-v*.json")
+    data = json.loads(record.read_text())
+    for damage in ("{not json", json.dumps({**data, "findings": [["DC001", "x"]]}),
+                   json.dumps({**data, "counts": None}), json.dumps({**data, "started": "soon"})):
+        record.write_text(damage)
+        assert _output(_run(root, cache=True)) == first

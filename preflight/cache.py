@@ -51,7 +51,9 @@ CACHE_FILE = re.compile(r"v[0-9]+-[0-9a-f]{24}\.json")  # only files of these na
 RUN_FILE = re.compile(r"run-v[0-9]+-[0-9a-f]{24}\.json")
 RACY_NS = 2_000_000_000  # stamps this close to a run's start (or after it) are not trusted
 TEMPORARY = re.compile(r"\.tmp-[A-Za-z0-9_]+\.json")
-PARSERS = ("ruamel.yaml", "python-hcl2", "dockerfile-parse", "tomlkit", "pathspec", "packaging")
+# The parsers' import names: each one's installed files are part of the fingerprint (an upgrade
+# rewrites them), found without importing the package or importlib.metadata (30-100 ms a run).
+PARSERS = ("ruamel.yaml", "hcl2", "dockerfile_parse", "tomlkit", "pathspec", "packaging")
 
 
 # -- fingerprint ---------------------------------------------------------------------------------
@@ -73,6 +75,32 @@ def _source_stamp(package_dirs: list[str]) -> list[list[Any]]:
     return stamp
 
 
+def _package_stamp(name: str) -> list[Any] | None:
+    """Size and modification time of every ``.py`` file directly in the package ``name``'s
+    directory (its ``__init__.py`` and siblings), or of the module's file; None when it is not
+    installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = getattr(spec, "origin", None)
+    if not origin or not os.path.isabs(origin):
+        return None
+    stamps = []
+    directory = os.path.dirname(origin) if spec.submodule_search_locations else None  # type: ignore[union-attr]
+    try:
+        paths = sorted(os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".py")) \
+            if directory else [origin]
+        for path in paths:
+            info = os.stat(path)
+            stamps.append([os.path.basename(path), info.st_size, info.st_mtime_ns])
+    except OSError:
+        return None
+    return stamps
+
+
 def _module_hash(module_name: str) -> str | None:
     module = sys.modules.get(module_name)
     path = getattr(module, "__file__", None)
@@ -89,8 +117,6 @@ def fingerprint(rules: list[Any], builtin: dict[str, bool], options: dict[str, A
                 ids: list[str]) -> tuple[str, set[str]]:
     """The run's fingerprint, and the ids of rules whose results must not be cached (a plugin
     rule whose definition cannot be hashed)."""
-    from importlib import metadata
-
     import preflight
     import preflight_rules
     from preflight import __version__
@@ -104,12 +130,7 @@ def fingerprint(rules: list[Any], builtin: dict[str, bool], options: dict[str, A
         if digest is None:
             uncacheable.add(rule.id)
         plugins[rule.id] = digest
-    versions = {}
-    for name in PARSERS:
-        try:
-            versions[name] = metadata.version(name)
-        except Exception:  # not installed the usual way: its absence is part of the key
-            versions[name] = None
+    versions = {name: _package_stamp(name) for name in PARSERS}
     data = {
         "format": FORMAT, "preflight": __version__, "python": list(sys.version_info[:3]),
         "parsers": versions, "ids": sorted(ids), "options": options, "plugins": plugins,

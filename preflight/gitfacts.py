@@ -281,16 +281,23 @@ def git_state(root: str, paths: list[str]) -> GitState:
         while head and head not in directories:
             directories.add(head)
             head = head.rpartition("/")[0]
+    stamps: dict[str, tuple[int, int, int, int] | None] = {}
     for directory in directories:
-        base = os.path.join(real_root, *directory.split("/")) if directory else real_root
-        watched.add(os.path.join(base, ".gitignore"))
+        base = f"{real_root}/{directory}" if directory else real_root
+        if os.sep != "/":
+            base = os.path.normpath(base)
+        ignore = os.path.join(base, ".gitignore")
+        stamps[ignore] = stamp(ignore)
         dotgit = os.path.join(base, ".git")
-        watched.add(dotgit)
-        if directory and os.path.isdir(dotgit):  # a nested repository: its own info/exclude
+        stamps[dotgit] = stamp(dotgit)
+        if directory and stamps[dotgit] is not None and os.path.isdir(dotgit):  # a nested repository
             watched.add(os.path.join(dotgit, "info", "exclude"))
-    stamps = sorted((path, stamp(path)) for path in watched)
-    newest = max((max(s[1], s[2]) for _, s in stamps if s is not None), default=0)
-    digest = hashlib.blake2b(repr(stamps).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    for path in watched:
+        if path not in stamps:
+            stamps[path] = stamp(path)
+    ordered = sorted(stamps.items())
+    newest = max((max(s[1], s[2]) for _, s in ordered if s is not None), default=0)
+    digest = hashlib.blake2b(repr(ordered).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     return GitState(digest, newest)
 
 

@@ -145,3 +145,29 @@ def test_tracked_files_are_discovered_even_when_ignored(tmp_path: Path) -> None:
     assert ".env" not in found  # untracked and ignored
     assert "deploy/.env" not in [f.path for f in discover(tmp_path, respect_gitignore=False,
                                                           exclude=["deploy/.env"]).files]
+
+
+def test_git_state_changes_with_the_index_and_ignore_files_and_nothing_else(tmp_path: Path) -> None:
+    from gitrepo import git, init
+
+    from preflight.gitfacts import git_state
+
+    root = init(tmp_path / "repo", {"app/main.py": "x = 1\n", "README.md": "x\n"})
+    paths = ["app/main.py", "README.md"]
+    before = git_state(str(root), paths)
+    assert git_state(str(root), paths) == before
+    (root / "app" / "main.py").write_text("x = 2\n")  # a checked file: the cache hashes it, git's state is the same
+    (root / "notes.txt").write_text("x\n")
+    assert git_state(str(root), paths).digest == before.digest
+    for change in (lambda: (root / "app" / ".gitignore").write_text("*.log\n"),  # a new ignore file on a path
+                   lambda: (root / ".gitignore").write_text("*.tmp\n"),
+                   lambda: git(root, "add", "notes.txt"),  # the index
+                   lambda: (root / ".git" / "info" / "exclude").write_text("secret\n")):
+        change()
+        after = git_state(str(root), paths)
+        assert after.digest != before.digest
+        assert after.newest_ns >= before.newest_ns
+        before = after
+    (root / "docs").mkdir()
+    (root / "docs" / ".gitignore").write_text("*\n")  # not on the way to any checked file
+    assert git_state(str(root), paths).digest == before.digest

@@ -15,7 +15,10 @@ as they do on a user's machine. Rows:
 - ``documents``: preflight's discovery and document layer over every file, no rules;
 - ``-j1``: ``preflight check --no-cache --jobs 1``;
 - ``-jN``: ``preflight check --no-cache`` (N: the default, the CPUs this process may use);
-- ``cached``: ``preflight check`` again with the cache filled by a first run (nothing changed).
+- ``cached``: ``preflight check`` again with the cache filled by a first run (nothing changed: the
+  run is replayed);
+- ``touched`` (printed below the table): the same with one file's modification time changed before
+  each run, so that every file is hashed and served by the per-file cache instead.
 
 Generated repositories (``bench/generate.py``, fixed seed) are kept under ``--workdir`` and reused.
 Timings on a shared or busy machine are noisy: look at CPU time as well as wall time, and re-run
@@ -94,8 +97,23 @@ def bench_tree(root: str, runs: int, jobs: int, warmup: bool = True) -> dict[str
     row["jn"] = measure(preflight_argv("--no-cache", "--jobs", str(jobs), root), runs, warmup)
     row["cache_cold"] = measure(preflight_argv("--jobs", str(jobs), root), 1, warmup=False, before=clear)
     row["cached"] = measure(preflight_argv("--jobs", str(jobs), root), runs, warmup=False)
+    touched = _first_file(root)
+
+    def touch() -> None:
+        os.utime(touched)
+
+    row["touched"] = measure(preflight_argv("--jobs", str(jobs), root), runs, warmup=False, before=touch)
     clear()
     return row
+
+
+def _first_file(root: str) -> str:
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in (".git", ".preflight_cache"))
+        for name in sorted(names):
+            if name.endswith((".py", ".yml", ".sh")):
+                return os.path.join(directory, name)
+    raise SystemExit(f"no file to touch under {root}")
 
 
 def generated(workdir: str, files: int, seed: int) -> str:
@@ -189,6 +207,11 @@ def main() -> None:
         cold = measure(preflight_argv("--no-cache", small), max(5, args.runs))
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(table(rows, jobs))
+    for row in rows:
+        if isinstance(row.get("touched"), dict):
+            print(f"{row['files']:>6} files, one file touched (per-file cache, no replay): "
+                  f"{_fmt(row, 'touched')} s ({_fmt(row, 'touched', 'cpu')} cpu), "
+                  f"{row['touched']['wall'] / row['jn']['wall']:.2f} of the -j{jobs} run")
     if cold is not None:
         print(f"cold start, 10 files: {cold['wall']:.3f} s wall, {cold['cpu']:.3f} s cpu, {cold['rss_mb']:.0f} MB")
     print(f"{jobs} jobs; {os.cpu_count()} CPUs; load average {' '.join(f'{x:.2f}' for x in load) if load else 'n/a'}; "

@@ -793,3 +793,24 @@ def test_a_python_package_named_build_is_source_not_build_output(tmp_path) -> No
         path.write_text(text)
     found = sorted(f.path for f in discover(str(tmp_path)).files)
     assert found == ["src/tool/build/__init__.py", "src/tool/build/tracker.py"]
+
+
+def test_the_all_patterns_prefilter_decides_as_the_patterns_one_by_one() -> None:
+    from preflight.discover import _Rules
+
+    lines = ["*.log", "!keep.log", "build/", "/dist", "docs/**/*.md", "a/**/b", "**/tmp", "*.py[cod]",
+             "!important/*.pyc", "node_modules", "[Ss]ecret*", "x?y", "foo/**/", "a\\#b", "sub/*.txt"]
+    paths = ["a.log", "keep.log", "sub/keep.log", "build", "src/build", "dist", "src/dist", "docs/x/y.md",
+             "docs/y.md", "a/b", "a/c/d/b", "tmp", "x/tmp", "m.pyc", "important/m.pyc", "node_modules",
+             "Secret.env", "secrets/x", "xzy", "xzzy", "foo/bar", "foo", "plain.txt", "deep/er/file.py",
+             "a#b", "sub/n.txt", "sub/deeper/n.txt"]
+    for patterns in (lines, [*lines, "**", "!*/"]):  # without and with patterns matching everything
+        fast, slow = _Rules.from_lines(patterns), _Rules.from_lines(patterns)
+        slow._any = None
+        assert fast._any is not None  # the prefilter is in use for these patterns
+        decided = 0
+        for path in paths:
+            for is_dir in (False, True):
+                assert fast.decide(path, is_dir) == slow.decide(path, is_dir), (path, is_dir)
+                decided += slow.decide(path, is_dir) is not None
+        assert 0 < decided < 2 * len(paths) or patterns is not lines

@@ -1,3 +1,3 @@
-from preflight.cli import main
+from preflight.cli import run
 
-main(prog_name="preflight")
+run()

@@ -67,6 +67,29 @@ def main() -> None:
     """Deployment lessons as static checks: catch what broke someone's deploy before it breaks yours."""
 
 
+def run() -> None:
+    """The ``preflight`` command (console script and ``python -m preflight``): :func:`main`, then
+    the process ends as soon as its output is flushed. A normal interpreter exit frees every
+    object the run made, one by one: 0.7 to 1.9 s after a check of the 5,000-file benchmark
+    repository has already printed everything. Tests call :func:`main` and are not affected."""
+    try:
+        main(prog_name="preflight")
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        click.echo(str(code), err=True)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken pipe: let the interpreter say so as usual
+        raise SystemExit(code) from None
+    os._exit(code)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default=None,

@@ -258,3 +258,24 @@ def test_hostile_directory_exits_0_or_1_without_a_traceback(tmp_path: Path) -> N
     rules = [(f["path"], f["rule"]) for f in json.loads(out.stdout)["findings"]]
     assert rules == [(".github/workflows/ci.yml", "PF001"), ("Dockerfile", "PF001"), ("compose.yml", "PF001"),
                      ("deploy.sh", "PF001"), ("docker-compose.yml", "PF001"), ("infra/main.tf", "PF001")]
+
+
+def test_the_command_ends_with_its_exit_code_and_all_of_its_output(tmp_path: Path) -> None:
+    """`preflight` ends with os._exit once its output is flushed (no interpreter teardown)."""
+    import subprocess
+    import sys
+
+    for n in range(300):
+        (tmp_path / f"deploy_{n}.sh").write_text("docker-compose up\n" * 5)
+    argv = [sys.executable, "-m", "preflight", "check", str(tmp_path), "--no-cache", "--format", "json"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert len(json.loads(done.stdout)["findings"]) >= 1500
+    output = tmp_path.parent / "out.json"
+    done = subprocess.run([*argv, "--output", str(output)], capture_output=True, text=True)
+    assert done.returncode == 1 and len(json.loads(output.read_text())["findings"]) >= 1500
+    done = subprocess.run([sys.executable, "-m", "preflight", "check", "--bogus"], capture_output=True, text=True)
+    assert done.returncode == 2 and "No such option" in done.stderr
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    assert subprocess.run([*argv[:4], str(clean)], capture_output=True).returncode == 0

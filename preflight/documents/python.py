@@ -13,6 +13,9 @@ from preflight.model import FileKind, Severity, Span
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
+# The node types rules ask :meth:`PythonDocument.nodes_of` for (the index holds only these).
+_INDEXED = frozenset({ast.Assign, ast.Call, ast.ClassDef, ast.While, ast.keyword})
+
 
 def is_test_path(path: str) -> bool:
     """Test code: under a tests/ directory, test_*.py, *_test.py, tests.py, test.py, conftest.py."""
@@ -39,19 +42,27 @@ class PythonDocument(Document):
     def nodes_of(self, kind: type[ast.AST]) -> list[ast.AST]:
         """The nodes of :meth:`walk` whose type is exactly ``kind`` (a concrete node class such as
         ``ast.Call``), in walk order; the list is shared, not to be changed. One pass over the tree
-        sorts every node by type, once per document: rules that look for classes, calls or
-        keywords need not test every node."""
+        sorts out the node types rules ask for (``_INDEXED``), once per document: rules that look
+        for classes, calls or keywords need not test every node. Other types are listed on first
+        request. Only those types are kept: an index of every node would hold as many entries as
+        the tree, for every module a cross-file fact keeps parsed."""
         index = self.__dict__.get("_by_type")
         if index is None:
             index = {}
             for node in self.walk():
-                found = index.get(type(node))
-                if found is None:
-                    index[type(node)] = [node]
-                else:
-                    found.append(node)
+                if type(node) in _INDEXED:
+                    found = index.get(type(node))
+                    if found is None:
+                        index[type(node)] = [node]
+                    else:
+                        found.append(node)
             self.__dict__["_by_type"] = index
-        return index.get(kind, [])
+        found = index.get(kind)
+        if found is None:
+            if kind in _INDEXED:
+                return []
+            found = index[kind] = [node for node in self.walk() if type(node) is kind]
+        return found
 
     def node_span(self, node: ast.AST) -> Span:
         line = getattr(node, "lineno", 1)
@@ -64,6 +75,11 @@ class PythonDocument(Document):
 
     def _column(self, line: int, byte_offset: int) -> int:
         """ast counts columns in UTF-8 bytes; findings count characters."""
+        ascii_text = self.__dict__.get("_ascii")
+        if ascii_text is None:  # most modules: no line to split out (``lines`` is not built for them)
+            ascii_text = self.__dict__["_ascii"] = self.text.isascii()
+        if ascii_text:
+            return byte_offset
         text = self.line_text(line) if 0 < line <= len(self.lines) else ""
         if text.isascii():
             return byte_offset

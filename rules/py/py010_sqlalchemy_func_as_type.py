@@ -136,8 +136,10 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
             for kw in node.keywords:
                 if kw.arg == "type_":
                     in_type_position.add(id(kw.value))
-    for node in doc.walk():
-        if isinstance(node, ast.Attribute) and node.attr in TYPE_NAMES and _is_func(names, node.value):
+    # Attributes first, then calls (findings are sorted by position later): the two node lists of
+    # the by-type index instead of every node of the tree.
+    for node in doc.nodes_of(ast.Attribute):
+        if node.attr in TYPE_NAMES and _is_func(names, node.value):  # type: ignore[attr-defined]
             call = call_of.get(id(node))
             as_type = id(node) in in_type_position or (call is not None and id(call) in in_type_position)
             if call is not None and not as_type:
@@ -146,7 +148,8 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(doc.node_span(node), f"`{spelled}` is not a type: func builds SQL function calls "
                                                    f"for any name; use sqlalchemy.{node.attr} "
                                                    f"(from sqlalchemy import {node.attr})")
-        elif isinstance(node, ast.Call) and _called_name(node) in ("hasattr", "getattr") and \
+    for node in doc.nodes_of(ast.Call):
+        if isinstance(node, ast.Call) and _called_name(node) in ("hasattr", "getattr") and \
                 isinstance(node.func, ast.Name) and len(node.args) >= 2 and _is_func(names, node.args[0]):
             attribute = constant_str(node.args[1])
             if node.func.id == "getattr" and (len(node.args) < 3 or attribute not in TYPE_NAMES):

@@ -307,6 +307,10 @@ def _named_defaults(doc: PythonDocument, reads: list[ConfigRead]) -> Iterator[tu
                 any(is_database_url_name(n) for n in (read.name, *read.aliases)):
             yield read.default, f"the default of {read.name}"
     assert doc.tree is not None
+    # Every postgres:// literal is (or starts with) a string constant of the tree: a module without
+    # one need not be walked (most modules; an early text test would miss "post" "gres://").
+    if not any(isinstance(c.value, str) and "postgres" in c.value.casefold() for c in doc.nodes_of(ast.Constant)):
+        return
     for node in doc.walk():
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and _postgres_literal(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -135,6 +135,8 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
         return
     if "create_all" not in doc.text:
         return
+    if not any(node.attr == "create_all" for node in doc.nodes_of(ast.Attribute)):  # type: ignore[attr-defined]
+        return  # only in a comment or a string: no call to find, no tree to walk
     history = ctx.repo.fact(alembic_history)
     if not history.has_alembic:
         return

@@ -126,6 +126,9 @@ class _Walker:
     def visit(self, node: ast.AST, scope: Scope, cls: ast.ClassDef | None = None) -> None:
         """Visit ``node``'s children in ``scope``; ``cls`` is set while in a class body."""
         leaves, handlers, node_type = _LEAVES, self.handlers, ast.AST
+        # The dispatch is written out for a list field and for a single node, on purpose: this loop
+        # runs for every node of every module, and a shared helper would add a call (or a one-item
+        # tuple) per field.
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):

@@ -174,10 +174,7 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
         replayed = store.replay(discovery, _run_settings(settings)) if change is None else None
         if replayed is not None:  # nothing changed since the recorded run: its findings, no file read
             findings, counts, problem_paths = replayed
-            stats = Stats(files_discovered=len(repo.files), files_parsed=counts["files_parsed"],
-                          rules_run=len(rules), suppressed=counts["suppressed"], files_cached=counts["files_cached"])
-            for ref in repo.files:
-                stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
+            stats = _stats(repo, rules, **counts)
             return CheckResult(root, findings, list(registry.errors), rules, stats,
                                sources=_sources(repo, {f.path for f in findings}, problem_paths))
 
@@ -277,12 +274,8 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
         store.save()
 
     findings, suppressed = _suppress(run, repo, records)
-    stats = Stats(files_discovered=len(repo.files),
-                  files_parsed=sum(1 for r in records.values() if r.suppressions is not None),
-                  rules_run=len(rules), suppressed=suppressed)
-    stats.files_cached = len(plan) - len(todo)
-    for ref in repo.files:
-        stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
+    stats = _stats(repo, rules, files_parsed=sum(1 for r in records.values() if r.suppressions is not None),
+                   suppressed=suppressed, files_cached=len(plan) - len(todo))
     findings.sort(key=Finding.sort_key)
     findings = _dedupe(findings)
     if store is not None and change is None:
@@ -470,6 +463,14 @@ def _open_cache(root: str, settings: Settings, registry: Registry, rules: list[R
     builtin = {rule_id: entry.builtin for rule_id, entry in registry.entries.items()}
     key, uncacheable = fingerprint(rules, builtin, options, ids)
     return Cache(root, key, repo, uncacheable, partial=paths is not None, started=started)
+
+
+def _stats(repo: Repository, rules: list[Rule], *, files_parsed: int, suppressed: int, files_cached: int) -> Stats:
+    stats = Stats(files_discovered=len(repo.files), files_parsed=files_parsed, rules_run=len(rules),
+                  suppressed=suppressed, files_cached=files_cached)
+    for ref in repo.files:
+        stats.by_kind[ref.kind.value] = stats.by_kind.get(ref.kind.value, 0) + 1
+    return stats
 
 
 def _run_settings(settings: Settings) -> dict[str, object]:

@@ -255,17 +255,15 @@ def git_state(root: str, paths: list[str]) -> GitState:
     import hashlib
 
     real_root = os.path.realpath(root)
+    top = work_tree_of(real_root)
     watched: set[str] = set()
     current = real_root
-    while True:  # work_tree_of: the .git looked for at and above root
+    while True:  # the .git work_tree_of looked for, at root and each directory above it up to top
         watched.add(os.path.join(current, ".git"))
-        if os.path.lexists(os.path.join(current, ".git")):
-            break
         parent = os.path.dirname(current)
-        if parent == current:
+        if current == top or parent == current:
             break
         current = parent
-    top = work_tree_of(real_root)
     if top is not None:
         gitdir = git_dir(top)
         if gitdir is not None:

@@ -5,9 +5,9 @@ configured as preflight configures them, and nothing else (no rules, no position
     python bench/floor.py DIR --documents  # preflight's own document layer, no rules
 
 YAML (ruamel.yaml, round-trip, pure Python, every document of a stream), Terraform (python-hcl2),
-Dockerfiles (dockerfile-parse), Python (ast), TOML and poetry.lock (tomlkit) are parsed; every other
-file is read and decoded. Imports are part of the cost, as they are for preflight. Prints the
-number of files and bytes read and parsed, as one JSON line.
+Dockerfiles (dockerfile-parse), Python (ast), TOML and poetry.lock (tomllib; tomlkit on Python 3.10)
+are parsed; every other file is read and decoded. Imports are part of the cost, as they are for
+preflight. Prints the number of files and bytes read and parsed, as one JSON line.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _walk(root: str):
 
 
 def plain(root: str) -> dict[str, int]:
-    yaml = hcl2 = dockerfile = tomlkit = None
+    yaml = hcl2 = dockerfile = toml = None
     import ast
     counts = {"files": 0, "parsed": 0, "bytes": 0, "errors": 0}
     for path, name in _walk(root):
@@ -58,9 +58,12 @@ def plain(root: str) -> dict[str, int]:
             elif lower.endswith(".py"):
                 ast.parse(text, filename=path)
             elif lower.endswith(".toml") or lower == "poetry.lock":
-                if tomlkit is None:
-                    import tomlkit
-                tomlkit.parse(text)
+                if toml is None:
+                    if sys.version_info >= (3, 11):
+                        from tomllib import loads as toml
+                    else:
+                        from tomlkit import parse as toml
+                toml(text)
             else:
                 continue
             counts["parsed"] += 1

@@ -31,6 +31,41 @@ def test_toml_key_positions_and_poetry_lock_generator() -> None:
     assert (lock.generator, lock.generator_line) == ("2.3.0", 1)
 
 
+TOML_SHAPES = (
+    "# header\n[project]\nname = 'x'\nrequires-python = \">=3.11\"\ndependencies = [\"a>=1\", 'b']\n"
+    "[tool.poetry]\npackage-mode = false\n[tool.poetry.group.dev.dependencies]\npytest = { version = \"^8\" }\n"
+    "[[tool.mypy.overrides]]\nmodule = \"x.*\"\nignore_missing_imports = true\n[[tool.mypy.overrides]]\nmodule = 'y'\n"
+    "[tool.ruff]\nline-length = 100\nthreshold = 1.5\nwhen = 2024-01-02T03:04:05Z\nday = 2024-01-02\n"
+    "a.b.c = 1\n[project.urls]\nHome = \"https://x\"\n"  # [project] again, out of order
+)
+
+
+def test_toml_data_is_plain_and_the_same_from_either_parser() -> None:
+    """Rules read plain values, whether tomllib (3.11+) or tomlkit (3.10, and errors) parsed them."""
+    import datetime
+
+    import tomlkit
+
+    doc = parse_text("pyproject.toml", FileKind.PYPROJECT, TOML_SHAPES)
+    assert doc.data == tomlkit.parse(TOML_SHAPES).unwrap()
+
+    def plain(value: object) -> bool:
+        if isinstance(value, dict):
+            return type(value) is dict and all(type(k) is str and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return type(value) is list and all(plain(v) for v in value)
+        return type(value) in (str, int, float, bool, datetime.datetime, datetime.date)
+
+    assert plain(doc.data)
+    assert doc.get("tool", "mypy", "overrides")[1] == {"module": "y"}
+    assert doc.get("project", "urls", "Home") == "https://x"
+    assert doc.key_span("tool", "mypy", "overrides", "[1]", "module").line == 14
+    bad = parse_text("pyproject.toml", FileKind.PYPROJECT, "[project]\nname = 'x'\nname = 'y'\n")
+    assert isinstance(bad, Problem) and bad.message == 'invalid TOML: Key "name" already exists.'
+    broken = parse_text("pyproject.toml", FileKind.PYPROJECT, "[project]\nname = \n")
+    assert isinstance(broken, Problem) and (broken.line, broken.message) == (2, "invalid TOML: Unexpected character: '\\n'")
+
+
 def test_dotenv_entries_keep_quotes_and_export() -> None:
     doc = parse_text(".env", FileKind.DOTENV, (
         "# comment\nexport SECRET_KEY='a$b'\nDATABASE_URL=postgres://u:p@db/x  # inline\nEMPTY=\n"

@@ -105,7 +105,7 @@ class ModelColumn:
 
     name: str  # its name in the database
     attribute: str  # the Python attribute that declares it
-    doc: PythonDocument
+    path: str  # the module (a path, not the document: facts keep no syntax tree of a whole module alive)
     span: Span  # the attribute (or the column-name string of a Table column)
     type_node: ast.expr | None  # the SQL type given (Float, sa.Numeric(18, 8)); None if none is
     annotation: ast.expr | None  # the Python type: inside Mapped[...], or a SQLModel field's
@@ -114,7 +114,7 @@ class ModelColumn:
 @dataclass(eq=False)
 class ModelTable:
     name: str
-    doc: PythonDocument
+    path: str  # the module that declares it
     span: Span  # the __tablename__ value, the Table("name") string, or the class name (derived names)
     class_name: str | None  # None for a Table(...) object
     columns: dict[str, ModelColumn] = field(default_factory=dict)  # lower-cased name -> column
@@ -206,10 +206,10 @@ def _class_columns(doc: PythonDocument, cls: ast.ClassDef, sqlmodel_table: bool)
         if column_call(names, value):
             assert isinstance(value, ast.Call)
             name, type_node = column_name_and_type(value)
-            found.append(ModelColumn(name or attribute, attribute, doc, doc.node_span(target), type_node,
+            found.append(ModelColumn(name or attribute, attribute, doc.path, doc.node_span(target), type_node,
                                      inner if inner is not None else annotation if sqlmodel_table else None))
         elif inner is not None and value is None:
-            found.append(ModelColumn(attribute, attribute, doc, doc.node_span(target), None, inner))
+            found.append(ModelColumn(attribute, attribute, doc.path, doc.node_span(target), None, inner))
         elif sqlmodel_table and annotation is not None and inner is None and not _is_classvar(annotation):
             column = _sqlmodel_field(doc, names, attribute, target, annotation, value)
             if column is not None:
@@ -229,15 +229,15 @@ def _sqlmodel_field(doc: PythonDocument, names: Names, attribute: str, target: a
                 if kw.arg == "sa_column" and column_call(names, kw.value):
                     assert isinstance(kw.value, ast.Call)
                     name, type_node = column_name_and_type(kw.value)
-                    return ModelColumn(name or attribute, attribute, doc, doc.node_span(target), type_node, annotation)
+                    return ModelColumn(name or attribute, attribute, doc.path, doc.node_span(target), type_node, annotation)
                 if kw.arg in ("sa_relationship", "sa_relationship_args", "sa_relationship_kwargs"):
                     return None
             type_node = next((kw.value for kw in value.keywords if kw.arg == "sa_type"), None)
-            return ModelColumn(attribute, attribute, doc, doc.node_span(target), type_node, annotation)
+            return ModelColumn(attribute, attribute, doc.path, doc.node_span(target), type_node, annotation)
     # `list["Hero"]` and the like are relationships SQLModel cannot map as columns.
     if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in ("list", "List", "Set", "set"):
         return None
-    return ModelColumn(attribute, attribute, doc, doc.node_span(target), None, annotation)
+    return ModelColumn(attribute, attribute, doc.path, doc.node_span(target), None, annotation)
 
 
 @dataclass(eq=False)
@@ -470,7 +470,7 @@ class _ModelBuilder:
             name = constant_str(value)
             if name is None:
                 return None  # a declared_attr or a computed name: not followed
-            return ModelTable(name, cls.doc, cls.doc.node_span(value), cls.name)
+            return ModelTable(name, cls.doc.path, cls.doc.node_span(value), cls.name)
         if self._tablename_elsewhere(cls):
             return None
         parent = self.mapped_parent(cls)
@@ -478,9 +478,9 @@ class _ModelBuilder:
             return self.table_of(parent, flavour)  # single-table inheritance
         name_span = _class_name_span(cls)
         if flavour == "sqlmodel":
-            return ModelTable(cls.name.lower(), cls.doc, name_span, cls.name)
+            return ModelTable(cls.name.lower(), cls.doc.path, name_span, cls.name)
         if flavour == "flask":
-            return ModelTable(_flask_table_name(cls.name), cls.doc, name_span, cls.name)
+            return ModelTable(_flask_table_name(cls.name), cls.doc.path, name_span, cls.name)
         return None
 
     def _tablename_elsewhere(self, cls: _Class, seen: frozenset[int] = frozenset()) -> bool:
@@ -527,14 +527,14 @@ def table_objects(doc: PythonDocument) -> Iterator[ModelTable]:
         name = constant_str(node.args[0])
         if name is None or any(kw.arg in ("autoload_with", "autoload") for kw in node.keywords):
             continue
-        table = ModelTable(name, doc, doc.node_span(node.args[0]), None)
+        table = ModelTable(name, doc.path, doc.node_span(node.args[0]), None)
         for arg in node.args[1:]:
             if column_call(names, arg):
                 assert isinstance(arg, ast.Call)
                 column_name, type_node = column_name_and_type(arg)
                 if column_name is not None:
                     span = doc.node_span(arg.args[0]) if arg.args else doc.node_span(arg)
-                    table.columns[column_name.lower()] = ModelColumn(column_name, column_name, doc, span,
+                    table.columns[column_name.lower()] = ModelColumn(column_name, column_name, doc.path, span,
                                                                      type_node, None)
         yield table
 
@@ -577,7 +577,7 @@ def sqlalchemy_models(repo: Repository) -> SqlModels:
     for doc in docs:
         if names_of(doc).imports("sqlalchemy") or names_of(doc).imports("sqlmodel") or index.flask_dbs:
             tables.extend(table_objects(doc))
-    tables.sort(key=lambda t: (t.doc.path, t.span.line, t.span.column))
+    tables.sort(key=lambda t: (t.path, t.span.line, t.span.column))
     return SqlModels(tables, index.float_remapped)
 
 
@@ -585,7 +585,7 @@ def sqlalchemy_models(repo: Repository) -> SqlModels:
 
 @dataclass(frozen=True, eq=False)
 class Migration:
-    doc: PythonDocument
+    path: str  # the migration module (a path: the history of thousands of migrations keeps no tree)
     revision: str
     down_revisions: tuple[str, ...]  # () for a root; several for a merge
     span: Span  # the `revision = ...` assignment
@@ -595,7 +595,7 @@ class Migration:
 class SchemaColumn:
     name: str
     type_node: ast.expr | None  # the type the last op gave it (None if that op gave none)
-    doc: PythonDocument  # the migration of that op
+    path: str  # the migration of that op
     span: Span  # the op that last set the column (its Column(...) or alter_column call)
     type_span: Span | None
 
@@ -603,7 +603,7 @@ class SchemaColumn:
 @dataclass(eq=False)
 class SchemaTable:
     name: str
-    doc: PythonDocument
+    path: str  # the migration that created it
     span: Span  # the op that created it (or first touched it)
     columns: dict[str, SchemaColumn] = field(default_factory=dict)  # lower-cased name -> column
     complete: bool = True  # every column it has is known (created by create_table we could read)
@@ -628,7 +628,7 @@ class AlembicHistory:
     def where(self) -> str:
         """Where the repository's migrations are, for messages."""
         if self.migrations:
-            path = self.migrations[0].doc.path
+            path = self.migrations[0].path
             return path.rsplit("/", 1)[0] + "/" if "/" in path else path
         return self.config_files[0]
 
@@ -672,7 +672,7 @@ def _parse_migration(doc: PythonDocument) -> Migration | None:
             down = _revision_value(value)
     if not revision or len(revision) != 1 or down is None or span is None:
         return None
-    return Migration(doc, revision[0], down, span)
+    return Migration(doc.path, revision[0], down, span)
 
 
 def upgrade_functions(doc: PythonDocument) -> list[ast.FunctionDef]:
@@ -693,13 +693,13 @@ def upgrade_functions(doc: PythonDocument) -> list[ast.FunctionDef]:
 def _history_key(migration: Migration) -> tuple[bool, str]:
     """Ties: the application's ``versions/`` before a plugin's own ``migrations/`` history, which
     runs against the schema the application built; then path order."""
-    return ("versions" not in migration.doc.path.split("/")[:-1], migration.doc.path)
+    return ("versions" not in migration.path.split("/")[:-1], migration.path)
 
 
 def _ordered(migrations: list[Migration]) -> list[Migration]:
     """Parents before children (Kahn's algorithm; ties and cycles in the order of :func:`_history_key`)."""
     by_revision: dict[str, Migration] = {}
-    for migration in sorted(migrations, key=lambda m: m.doc.path):
+    for migration in sorted(migrations, key=lambda m: m.path):
         by_revision.setdefault(migration.revision, migration)
     children: dict[str, list[str]] = {r: [] for r in by_revision}
     waiting: dict[str, int] = {}
@@ -753,13 +753,13 @@ _CONSTRAINTS = frozenset({"PrimaryKeyConstraint", "ForeignKeyConstraint", "Uniqu
 class _Replay:
     """Applies the ops of one migration's ``upgrade()`` to the schema."""
 
-    def __init__(self, history: AlembicHistory, migration: Migration) -> None:
+    def __init__(self, history: AlembicHistory, doc: PythonDocument) -> None:
         self.history = history
-        self.doc = migration.doc
-        self.names = names_of(migration.doc)
-        assert migration.doc.tree is not None
-        self.constants = _module_strings(migration.doc.tree)
-        self.functions = {s.name: s for s in migration.doc.tree.body if isinstance(s, ast.FunctionDef)}
+        self.doc = doc
+        self.names = names_of(doc)
+        assert doc.tree is not None
+        self.constants = _module_strings(doc.tree)
+        self.functions = {s.name: s for s in doc.tree.body if isinstance(s, ast.FunctionDef)}
         self.followed: set[str] = set()
 
     def run(self) -> None:
@@ -844,14 +844,14 @@ class _Replay:
         name, type_node = column_name_and_type(node)
         if name is None:
             return None
-        return SchemaColumn(name, type_node, self.doc, self.doc.node_span(node),
+        return SchemaColumn(name, type_node, self.doc.path, self.doc.node_span(node),
                             self.doc.node_span(type_node) if type_node is not None else None)
 
     def _existing(self, name: str, call: ast.Call) -> SchemaTable:
         """The table ``name``; one the migrations never created existed before them (columns unknown)."""
         table = self.history.tables.get(name.lower())
         if table is None:
-            table = SchemaTable(name, self.doc, self.doc.node_span(call), complete=False)
+            table = SchemaTable(name, self.doc.path, self.doc.node_span(call), complete=False)
             self.history.tables[name.lower()] = table
         return table
 
@@ -859,7 +859,7 @@ class _Replay:
         name = self._table(args[0] if args else self._keyword(call, "table_name"))
         if name is None:
             return
-        table = SchemaTable(name, self.doc, self.doc.node_span(call))
+        table = SchemaTable(name, self.doc.path, self.doc.node_span(call))
         for arg in args[1:]:
             column = self._column(arg)
             if column is not None:
@@ -878,7 +878,7 @@ class _Replay:
         new = self._table(args[1] if len(args) > 1 else self._keyword(call, "new_table_name"))
         if old is None or new is None:
             return
-        table = self.history.tables.pop(old.lower(), None) or SchemaTable(new, self.doc, self.doc.node_span(call),
+        table = self.history.tables.pop(old.lower(), None) or SchemaTable(new, self.doc.path, self.doc.node_span(call),
                                                                           complete=False)
         table.name = new
         self.history.tables[new.lower()] = table
@@ -910,11 +910,11 @@ class _Replay:
         column = table.columns.get(column_name.lower())
         if column is None:
             table.complete = False
-            column = SchemaColumn(column_name, None, self.doc, self.doc.node_span(call), None)
+            column = SchemaColumn(column_name, None, self.doc.path, self.doc.node_span(call), None)
             table.columns[column_name.lower()] = column
         type_node = self._keyword(call, "type_")  # existing_type= is history, not a declaration
         if type_node is not None:
-            column.type_node, column.doc = type_node, self.doc
+            column.type_node, column.path = type_node, self.doc.path
             column.span, column.type_span = self.doc.node_span(call), self.doc.node_span(type_node)
         new_name = _string(self._keyword(call, "new_column_name"), self.constants)
         if new_name is not None:
@@ -929,28 +929,29 @@ class _Replay:
         for name in ddl_tables(sql):
             table = self.history.tables.get(name.lower())
             if table is None:
-                table = SchemaTable(name, self.doc, self.doc.node_span(call), complete=False)
+                table = SchemaTable(name, self.doc.path, self.doc.node_span(call), complete=False)
                 self.history.tables[name.lower()] = table
             table.raw_sql = True
             table.complete = False
 
 
-def migrations_of(repo: Repository) -> list[Migration]:
-    found = []
+def migrations_of(repo: Repository) -> dict[Migration, PythonDocument]:
+    found = {}
     for doc in repo.documents(FileKind.PYTHON):
         if isinstance(doc, PythonDocument) and in_versions_dir(doc.path):
             migration = parse_migration(doc)
             if migration is not None:
-                found.append(migration)
+                found[migration] = doc
     return found
 
 
 def alembic_history(repo: Repository) -> AlembicHistory:
     """The repository's Alembic migrations in revision order and the schema their upgrades build."""
     configs = [f.path for f in repo.files_of(FileKind.INI) if f.path.rsplit("/", 1)[-1].lower() == "alembic.ini"]
-    history = AlembicHistory(configs, _ordered(migrations_of(repo)), {})
+    docs = migrations_of(repo)
+    history = AlembicHistory(configs, _ordered(list(docs)), {})
     for migration in history.migrations:
-        _Replay(history, migration).run()
+        _Replay(history, docs[migration]).run()
     for doc in repo.documents(FileKind.PYTHON):
         if doc.path.rsplit("/", 1)[-1] == "env.py" and isinstance(doc, PythonDocument) and doc.tree is not None:
             for node in doc.nodes_of(ast.keyword):

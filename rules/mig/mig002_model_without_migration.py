@@ -165,7 +165,7 @@ def _replayed(repo: Repository, history: AlembicHistory, ctx: Context) -> Iterat
             continue
         if not schema.complete or schema.raw_sql:
             continue
-        created = f"{schema.doc.path}:{schema.span.line}"
+        created = f"{schema.path}:{schema.span.line}"
         for column in table.columns.values():
             if column.name.lower() not in schema.columns:
                 yield ctx.finding(column.span, f"column `{table.name}.{column.name}` of {owner} is in no migration "

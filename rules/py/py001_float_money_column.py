@@ -244,8 +244,11 @@ def _migrations(repo: Repository, ctx: Context, money: MoneyWords) -> Iterator[F
     fixed_later: dict[str, int] = {}
     ddl: list[tuple[int, PythonDocument, list[tuple[ast.AST, str | None]]]] = []
     for position, migration in enumerate(history.migrations):
-        strings = _sql_calls(migration.doc)
-        ddl.append((position, migration.doc, strings))
+        doc = repo.loaded(migration.path)  # the history keeps paths, not documents
+        if not isinstance(doc, PythonDocument) or doc.tree is None:
+            continue
+        strings = _sql_calls(doc)
+        ddl.append((position, doc, strings))
         for _, sql in strings:
             for match in SQL_COLUMN.finditer(sql or ""):
                 if not FLOAT_SQL.match(match.group(2)) and re.search(r"\bTYPE\b", match.group(0), re.IGNORECASE):
@@ -254,7 +257,8 @@ def _migrations(repo: Repository, ctx: Context, money: MoneyWords) -> Iterator[F
         for column in table.columns.values():
             if column.type_node is None or not money.match(column.name):
                 continue
-            kind = float_type(column.doc, column.type_node)
+            declared = repo.loaded(column.path)
+            kind = float_type(declared, column.type_node) if isinstance(declared, PythonDocument) else None
             if kind is None:
                 fixed_later[column.name.lower()] = len(history.migrations)
                 continue

@@ -328,13 +328,17 @@ class _Work:
     def run_group(self, group: tuple[list[str], list[tuple[FileRef, list[str]]]]) -> tuple[dict, dict, dict]:
         """A group of rules (see :func:`_groups`) whole: their cross-file hooks, then their per-file
         hooks; the results of both, and the files parsed."""
-        cross_ids, items = group
         cross: dict[str, RuleResult] = {}
-        for rule_id in cross_ids:
-            rule = self.rules[rule_id]
-            cross[rule_id] = self.result(lambda rule=rule: self.run.call(  # type: ignore[misc]
-                rule, "check_repository", self.view, self.contexts[rule.id], "."))
-        out, records = self.check_files(items)
+        out: dict[str, dict[str, RuleResult | None]] = {}
+        records: dict[str, FileRecord] = {}
+        for cross_ids, items in _python_first(self, *group):  # as one process does (see _phases)
+            for rule_id in cross_ids:
+                rule = self.rules[rule_id]
+                cross[rule_id] = self.result(lambda rule=rule: self.run.call(  # type: ignore[misc]
+                    rule, "check_repository", self.view, self.contexts[rule.id], "."))
+            phase_out, phase_records = self.check_files(items)
+            out.update(phase_out)
+            records.update(phase_records)
         return cross, out, records
 
     def check_files(self, items: list[tuple[FileRef, list[str]]]) -> tuple[dict, dict[str, FileRecord]]:
@@ -444,6 +448,12 @@ def _phases(work: _Work, cross_todo: list[str], todo: list[tuple[FileRef, list[s
     being held with them (peak RSS at 20,000 files: 608 -> 512 MB). With workers, one phase."""
     if parallel.worth_it(jobs, [ref.size for ref, _ in todo]):
         return [(cross_todo, todo)]
+    return _python_first(work, cross_todo, todo)
+
+
+def _python_first(work: _Work, cross_todo: list[str], todo: list[tuple[FileRef, list[str]]],
+                  ) -> list[tuple[list[str], list[tuple[FileRef, list[str]]]]]:
+    """The cross-file rules that read Python and the Python files, then the rest (see _phases)."""
     python = [i for i in cross_todo if FileKind.PYTHON in _kinds_read(work.rules[i].kinds)]
     first = [item for item in todo if item[0].kind is FileKind.PYTHON]
     return [(python, first), ([i for i in cross_todo if i not in python],

@@ -111,6 +111,27 @@ def test_one_process_lets_go_of_python_trees_before_it_parses_the_other_kinds(  
     assert max(held) < 0.7 * len(held)
 
 
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_a_rule_group_lets_go_of_python_trees_before_it_parses_the_other_kinds(  # peak memory, -jN
+        monorepo: Path, monkeypatch: pytest.MonkeyPatch, always_parallel: list[str]) -> None:
+    held: list[int] = []
+    real = Repository.document
+
+    def document(self, ref):  # noqa: ANN001, ANN202
+        if ref.path not in self._documents:
+            held.append(sum(1 for d in self._documents.values() if d is not None))
+        return real(self, ref)
+
+    monkeypatch.setattr(Repository, "document", document)
+    # Every rule but the last in the group this process runs; the last one in a worker.
+    monkeypatch.setattr(parallel, "plan_groups", lambda rule_kinds, kind_cost, jobs: [list(rule_kinds)[:-1],
+                                                                                      list(rule_kinds)[-1:]])
+    _run(monorepo, jobs=2)
+    assert always_parallel == ["groups"]
+    assert len(held) > 400  # this process parsed Python and the other kinds
+    assert max(held) < 0.7 * len(held)
+
+
 def test_rule_groups_keep_a_kind_in_one_group_when_they_can() -> None:
     py, ini, lock, shell, yml, tf = "python", "ini", "lock", "shell", "workflow", "terraform"
     rule_kinds = {"A": frozenset({shell, yml}), "P1": frozenset({py}), "M": frozenset({py, ini}),

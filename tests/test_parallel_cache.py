@@ -91,8 +91,8 @@ def test_file_chunks_give_byte_identical_output(monorepo: Path, always_parallel:
     assert always_parallel == ["one", "one", "chunks"]
 
 
-def test_one_process_lets_go_of_python_trees_before_it_parses_the_other_kinds(  # peak memory
-        monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _held_documents(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Filled, as the run parses each document, with how many documents this process holds then."""
     held: list[int] = []
     real = Repository.document
 
@@ -102,6 +102,12 @@ def test_one_process_lets_go_of_python_trees_before_it_parses_the_other_kinds(  
         return real(self, ref)
 
     monkeypatch.setattr(Repository, "document", document)
+    return held
+
+
+def test_one_process_lets_go_of_python_trees_before_it_parses_the_other_kinds(  # peak memory
+        monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = _held_documents(monkeypatch)
     python = sum(1 for p in monorepo.rglob("*.py"))
     assert python > 100
     _run(monorepo, jobs=1)
@@ -114,15 +120,7 @@ def test_one_process_lets_go_of_python_trees_before_it_parses_the_other_kinds(  
 @pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
 def test_a_rule_group_lets_go_of_python_trees_before_it_parses_the_other_kinds(  # peak memory, -jN
         monorepo: Path, monkeypatch: pytest.MonkeyPatch, always_parallel: list[str]) -> None:
-    held: list[int] = []
-    real = Repository.document
-
-    def document(self, ref):  # noqa: ANN001, ANN202
-        if ref.path not in self._documents:
-            held.append(sum(1 for d in self._documents.values() if d is not None))
-        return real(self, ref)
-
-    monkeypatch.setattr(Repository, "document", document)
+    held = _held_documents(monkeypatch)
     # Every rule but the last in the group this process runs; the last one in a worker.
     monkeypatch.setattr(parallel, "plan_groups", lambda rule_kinds, kind_cost, jobs: [list(rule_kinds)[:-1],
                                                                                       list(rule_kinds)[-1:]])

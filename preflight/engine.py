@@ -9,6 +9,7 @@ a file that cannot be read or parsed is PF001, a rule that raises is PF002.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,8 +47,15 @@ class CheckResult:
     rules: list[Rule]
     stats: Stats = field(default_factory=Stats)
     base: object | None = None  # a preflight.gitbase.BaseSummary in `--base` mode
-    # The decoded text of each file a finding points into (for fingerprints; see preflight.fingerprint).
-    sources: dict[str, str] = field(default_factory=dict)
+    # Reads the decoded text of each file a finding points into (see ``sources``); None: no text.
+    read_sources: Callable[[], dict[str, str]] | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def sources(self) -> dict[str, str]:
+        """The decoded text of each file a finding points into, for fingerprints (SARIF, GitLab,
+        baselines; see preflight.fingerprint), read on first use: text and JSON output need none,
+        and reading thousands of files again at the end of a large run cost time and memory."""
+        return self.read_sources() if self.read_sources is not None else {}
 
     def failing(self, level: Severity) -> list[Finding]:
         # With `--base --all`, findings the change did not bring are shown but do not fail.
@@ -176,7 +184,7 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
             findings, counts, problem_paths = replayed
             stats = _stats(repo, rules, **counts)
             return CheckResult(root, findings, list(registry.errors), rules, stats,
-                               sources=_sources(repo, {f.path for f in findings}, problem_paths))
+                               read_sources=_sources(repo, {f.path for f in findings}, problem_paths))
 
     plan: list[tuple[FileRef, list[str]]] = []
     for ref in repo.files:
@@ -288,7 +296,7 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
                            {"files_parsed": stats.files_parsed, "suppressed": suppressed, "files_cached": len(plan)},
                            uses_git=any(r.deps.git for r in results))
     result = CheckResult(root, findings, list(registry.errors), rules, stats,
-                         sources=_sources(repo, {f.path for f in findings}, set(problems)))
+                         read_sources=_sources(repo, {f.path for f in findings}, set(problems)))
     if change is not None:
         repo.base.close()
         gitbase.apply(result, change, show_all)
@@ -512,22 +520,33 @@ def _add_dep_records(result: RuleResult | None, records: dict[str, FileRecord], 
                 records[path] = record
 
 
-def _sources(repo: Repository, paths: set[str], problems: set[str]) -> dict[str, str]:
-    """The decoded text of each file a finding points into, for fingerprints, but for the files
-    that did not parse (``problems``, wherever they were parsed). A file parsed in a worker or
-    served from the cache is not loaded here: it is read again, for this only (rules never
-    re-read), so a finding's fingerprint does not depend on --jobs or the cache."""
+def _sources(repo: Repository, paths: set[str], problems: set[str]) -> Callable[[], dict[str, str]]:
+    """What reads the decoded text of each file a finding points into, for fingerprints, but for
+    the files that did not parse (``problems``, wherever they were parsed). The text of a document
+    still held is taken now; a file parsed in a worker, let go, or served from the cache is read
+    again when the text is asked for, for this only (rules never re-read), so a finding's
+    fingerprint does not depend on --jobs or the cache. The repository itself is not kept."""
     refs = {ref.path: ref for ref in repo.files}
-    sources: dict[str, str] = {}
+    held: dict[str, str] = {}
+    to_read: list[FileRef] = []
     for path in sorted(paths - problems):
         doc = repo.kept(path)
         if doc is not None:
-            sources[path] = doc.text
+            held[path] = doc.text
         elif path in refs and path not in repo.problems:
-            text = repo._read(refs[path])
+            to_read.append(refs[path])
+
+    def read() -> dict[str, str]:
+        from preflight.documents import read_text
+
+        sources = dict(held)
+        for ref in to_read:
+            text = read_text(ref.path, ref.abspath)
             if isinstance(text, str):
-                sources[path] = text
-    return sources
+                sources[ref.path] = text
+        return dict(sorted(sources.items()))
+
+    return read
 
 
 def _options(rule: Rule, settings: Settings) -> dict[str, object]:

@@ -451,6 +451,26 @@ def test_an_unchanged_tree_is_replayed_without_reading_a_file(monorepo: Path, tm
     assert warm.sources == cold.sources  # fingerprints (SARIF, baselines) read the same text
 
 
+def test_the_text_for_fingerprints_is_read_only_when_a_report_asks_for_it(monorepo: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import preflight.documents
+
+    result = _run(monorepo, jobs=1)  # every document is let go once checked: sources are read again
+    read: list[str] = []
+    real = preflight.documents.read_text
+
+    def read_text(path, abspath):  # noqa: ANN001, ANN202
+        read.append(path)
+        return real(path, abspath)
+
+    monkeypatch.setattr(preflight.documents, "read_text", read_text)
+    assert read == []
+    sources = result.sources  # what SARIF, GitLab and baselines ask for
+    assert len(read) > 50 and read == sorted(read)
+    assert set(read) <= set(sources) <= {f.path for f in result.findings}
+    assert result.sources is sources  # read once
+
+
 def _edit(path: Path, text: str, when: int) -> None:
     path.write_text(text, encoding="utf-8")
     os.utime(path, (when, when))

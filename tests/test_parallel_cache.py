@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -418,15 +419,22 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
     """The files a run will parse, and those it will hash (a replayed run does neither)."""
     from preflight import cache as cache_module
 
-    hashed: list[str] = []
-    real_hash = cache_module.Cache.hash_of
-
-    def hash_of(self, path):  # noqa: ANN001, ANN202
-        hashed.append(path)
-        return real_hash(self, path)
-
-    monkeypatch.setattr(cache_module.Cache, "hash_of", hash_of)
+    hashed = _paths_given(monkeypatch, cache_module.Cache, "hash_of", lambda args: args[1])  # (self, path)
     return _parses(monkeypatch), hashed
+
+
+def _paths_given(monkeypatch: pytest.MonkeyPatch, owner: object, name: str,
+                 path_of: Callable[[tuple], str]) -> list[str]:
+    """Filled with the path of every call of ``owner.name`` from now on (the call goes through)."""
+    paths: list[str] = []
+    real = getattr(owner, name)
+
+    def recording(*args):  # noqa: ANN002, ANN202
+        paths.append(path_of(args))
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, recording)
+    return paths
 
 
 @pytest.fixture
@@ -456,15 +464,7 @@ def test_the_text_for_fingerprints_is_read_only_when_a_report_asks_for_it(monore
     import preflight.documents
 
     result = _run(monorepo, jobs=1)  # every document is let go once checked: sources are read again
-    read: list[str] = []
-    real = preflight.documents.read_text
-
-    def read_text(path, abspath):  # noqa: ANN001, ANN202
-        read.append(path)
-        return real(path, abspath)
-
-    monkeypatch.setattr(preflight.documents, "read_text", read_text)
-    assert read == []
+    read = _paths_given(monkeypatch, preflight.documents, "read_text", lambda args: args[0])  # (path, abspath)
     sources = result.sources  # what SARIF, GitLab and baselines ask for
     assert len(read) > 50 and read == sorted(read)
     assert set(read) <= set(sources) <= {f.path for f in result.findings}

@@ -21,7 +21,7 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from preflight.model import FileKind
 
@@ -321,8 +321,7 @@ def sniff_yaml_kind(text: str) -> FileKind | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Rule:
+class _Rule(NamedTuple):
     regex: re.Pattern[str]
     ignore: bool  # False for a negated (`!`) pattern
     dir_only: bool  # pattern ended in '/'
@@ -452,8 +451,7 @@ class _Rules:
         return None
 
 
-@dataclass(frozen=True)
-class _Layer:
+class _Layer(NamedTuple):
     """Rules from one ignore file, with how to turn a root-relative path into one relative to it."""
 
     rules: _Rules

@@ -8,8 +8,7 @@ shared by every rule, so cross-file rules cost one pass however many of them the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from preflight.discover import FileRef, sniff_yaml_kind
 from preflight.documents import Document, Problem, parse_text, read_text
@@ -146,8 +145,7 @@ class Repository:
 
 
 # -- facts shared by rules ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LockGenerator:
+class LockGenerator(NamedTuple):
     path: str
     version: str
     line: int

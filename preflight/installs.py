@@ -7,7 +7,7 @@ Rules ask ``package_installs(cmd)`` instead of reading pip's argument syntax the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.commands import Command
 from preflight.documents.requirements import normalise
@@ -27,8 +27,7 @@ PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 PIP = re.compile(r"^pip(\d+(\.\d+)?)?$")
 
 
-@dataclass(frozen=True)
-class PackageArg:
+class PackageArg(NamedTuple):
     word: Word  # the argument as written, e.g. "poetry>=1.8"
     name: str  # normalised (PEP 503): "poetry"
     specifier: str  # "" when none, ">=1.8", "==1.8.3", "@1.8.3" (pipx/uv tool syntax)

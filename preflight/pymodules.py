@@ -37,7 +37,7 @@ import posixpath
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from preflight.documents.python import PythonDocument
 from preflight.model import FileKind
@@ -53,8 +53,7 @@ STDLIB_NAMES: frozenset[str] = frozenset(getattr(sys, "stdlib_module_names", ())
 DYNAMIC_CALLS = frozenset({"globals", "vars", "locals", "exec", "eval"})
 
 
-@dataclass(frozen=True)
-class Module:
+class Module(NamedTuple):
     """One importable module or package of the repository."""
 
     name: str  # dotted, as imported from the root that found it ("app.shared.security")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from preflight.model import Span
 
@@ -945,8 +945,7 @@ class _Lexer:
 # --------------------------------------------------------------------------- wrappers and nesting
 
 
-@dataclass(frozen=True)
-class _Wrapper:
+class _Wrapper(NamedTuple):
     arg_opts: str = ""  # short options that take an argument
     long_arg_opts: frozenset[str] = frozenset()  # long options taking the next word (no '=')
     operands: int = 0  # positional words before the command (timeout's DURATION)

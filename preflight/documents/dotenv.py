@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from preflight.documents.base import Document
 from preflight.model import FileKind
@@ -11,8 +12,7 @@ from preflight.model import FileKind
 ENTRY = re.compile(r"^(\s*)(export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
 
 
-@dataclass(frozen=True)
-class EnvEntry:
+class EnvEntry(NamedTuple):
     key: str
     value: str  # unquoted value, inline comment removed
     raw_value: str  # as written after `=`

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from preflight.documents.base import Document
 from preflight.model import FileKind
@@ -16,8 +17,7 @@ DIRECTIVES = ("ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "-
               "vpath", "unexport")
 
 
-@dataclass(frozen=True)
-class MakeVariable:
+class MakeVariable(NamedTuple):
     name: str
     value: str
     line: int

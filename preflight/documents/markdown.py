@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from preflight.documents.base import Document
 from preflight.model import FileKind
@@ -11,8 +12,7 @@ from preflight.model import FileKind
 FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})\s*([^`\s]*)[^`]*$")
 
 
-@dataclass(frozen=True)
-class CodeBlock:
+class CodeBlock(NamedTuple):
     info: str  # the language, lower case ("bash", "" when none)
     line: int  # line of the first content line
     text: str  # the content, dedented by the fence's indentation

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from preflight.documents.base import Document
 from preflight.model import FileKind, Span
@@ -20,8 +21,7 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     name: str  # normalised (PEP 503)
     specifier: str  # e.g. "==1.29.2", ">=4.1,<5", "" when unconstrained
     marker: str  # environment marker after `;`, "" when none

@@ -25,7 +25,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from preflight.documents.yamldoc import YamlDocument, scalar_text
 from preflight.testdata import is_test_data_path
@@ -39,8 +39,7 @@ INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\
 MAX_EXTENDS = 10
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A scalar from a compose file and where it is written."""
 
     text: str | None
@@ -48,8 +47,7 @@ class Value:
     key: Span | None = None  # for `environment` / `labels` entries: where the name is written
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     """A volume, bind mount or tmpfs of a service (short or long syntax)."""
 
     kind: str  # "volume", "bind", "tmpfs", "anonymous" (a volume without a name: lost on recreate)
@@ -62,8 +60,7 @@ class Mount:
         return self.kind in ("volume", "bind")
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(NamedTuple):
     name: str
     condition: str | None
     span: Span  # the entry naming the dependency

@@ -11,8 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from preflight.documents.tomldoc import TomlDocument
 from preflight.documents.yamldoc import YamlDocument, scalar_text
@@ -24,8 +23,7 @@ from preflight_rules.compose.facts import Service, all_services
 ROUTER_LABEL = re.compile(r"traefik\.(http|tcp|udp)\.(routers|services)\.([^.]+)\.", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One static-configuration option and where it is written."""
 
     key: str  # lower-case dotted name: providers.docker.exposedbydefault

@@ -12,7 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 from preflight.documents.requirements import normalise
@@ -23,8 +23,7 @@ from preflight_rules.dep.specifiers import Constraint, parse_pep440, poetry_to_p
 EXTRAS = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[([^\]]*)\]")
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     name: str  # normalised (PEP 503)
     constraint: Constraint | None  # None: any version
     text: str  # the constraint as written ("" when none)
@@ -36,8 +35,7 @@ class Declaration:
         return f"{self.span.path}:{self.span.line}"
 
 
-@dataclass(frozen=True)
-class Locked:
+class Locked(NamedTuple):
     name: str
     version: str
     span: Span

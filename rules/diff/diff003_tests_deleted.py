@@ -88,7 +88,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from preflight.documents.python import PythonDocument, is_test_path
 from preflight.facts import Repository
@@ -119,8 +119,7 @@ SKIP_CALLS = frozenset({"pytest.skip"})
 NOT = re.compile(r"(^|[\s(])not\s")
 
 
-@dataclass(frozen=True)
-class Skip:
+class Skip(NamedTuple):
     span: Span
     what: str  # "pytest.mark.skip", "pytest.skip()", ...
 

@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.commands import Command
 from preflight.documents.base import Document
@@ -109,8 +109,7 @@ USERINFO = re.compile(r"://(.+)@[^@/]+(/|$)", re.DOTALL)  # the credentials part
 UNSETTERS = frozenset({"--unset", "--unset-all", "--remove-section", "unset", "remove-section"})
 
 
-@dataclass(frozen=True)
-class _Embedded:
+class _Embedded(NamedTuple):
     word: Word
     url: str
 

@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 from fnmatch import fnmatchcase
 
 from preflight.commands import Command
@@ -102,8 +102,7 @@ RULE = RuleMeta(
 )
 
 
-@dataclass(frozen=True)
-class _Manager:
+class _Manager(NamedTuple):
     install: frozenset[str]
     remove: frozenset[str]
     value_options: frozenset[str]  # options that take the next word as their value
@@ -126,8 +125,7 @@ MANAGERS = {
 VERSION_SUFFIX = re.compile(r"[=~<>:/].*$")
 
 
-@dataclass(frozen=True)
-class _Package:
+class _Package(NamedTuple):
     word: Word  # the word that names it (a `$VAR` word for a package list in a variable)
     name: str
 

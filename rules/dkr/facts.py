@@ -8,14 +8,13 @@ All of it is read from the parsed :class:`~preflight.documents.dockerfile.Docker
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.documents.dockerfile import DockerfileDocument, Instruction, arg_pairs, env_pairs
 from preflight.model import Span
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     name: str
     kind: str  # "ARG" or "ENV"
     value: str | None  # None: an ARG without a default

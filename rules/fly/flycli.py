@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.commands import Command
 from preflight.shell import Word
@@ -16,8 +16,7 @@ VALUE_OPTIONS = frozenset({"-a", "--app", "-c", "--config", "-t", "--access-toke
 ALIASES = {"pg": "postgres"}
 
 
-@dataclass(frozen=True)
-class FlyCommand:
+class FlyCommand(NamedTuple):
     command: Command
     words: tuple[str, ...]  # subcommand words, aliases resolved: ("postgres", "create")
     word_spans: tuple[Word, ...]

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from preflight.documents.yamldoc import YamlDocument, scalar_text
 from preflight.model import FileKind, Span
@@ -28,8 +27,7 @@ EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 REFERENCE = re.compile(r"(?<![\w.])secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['\"])([A-Za-z_][A-Za-z0-9_]*)\2\s*\])")
 
 
-@dataclass(frozen=True)
-class SecretUse:
+class SecretUse(NamedTuple):
     name: str  # upper-cased: GitHub compares secret names case-insensitively
     written: str  # as spelt in the file
     span: Span  # the name itself when it could be located, else the start of its YAML scalar

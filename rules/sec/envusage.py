@@ -3,15 +3,14 @@ non-shell readers (compose `env_file:`, `--env-file`, systemd `EnvironmentFile=`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.documents.yamldoc import YamlDocument, scalar_text
 from preflight.facts import Repository
 from preflight.model import FileKind
 
 
-@dataclass(frozen=True)
-class EnvFileUsage:
+class EnvFileUsage(NamedTuple):
     sourced: frozenset[str]  # names of files a shell `source`s or `.`s
     env_files: frozenset[str]  # names of files given to non-shell readers
 

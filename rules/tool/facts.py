@@ -10,8 +10,7 @@ import ast
 import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -88,8 +87,7 @@ def server(candidates: Sequence[str]) -> Callable[[str], str | None]:
 
 
 # -- where Poetry is pinned -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class PoetryPin:
+class PoetryPin(NamedTuple):
     path: str
     line: int
     column: int
@@ -283,8 +281,7 @@ def _counted_where_set(cmd: Command, exported: set[str]) -> bool:
 
 
 # -- which Python each place uses -----------------------------------------------------------------
-@dataclass(frozen=True)
-class PythonPlace:
+class PythonPlace(NamedTuple):
     """One place that says which Python runs: an exact ``major.minor``, or a range of them."""
 
     path: str

@@ -169,7 +169,7 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
     rules: list[Rule] = []
     for rule_id in ids:
         entry = registry.entries[rule_id]
-        if rule_id.startswith("PF") or not (_kinds_read(entry.kinds) & present):
+        if rule_id.startswith("PF") or not (_kinds_read(entry.kinds) & present) or (entry.needs_base and base is None):
             continue
         rule = registry.load(rule_id)
         if rule is not None:
@@ -420,9 +420,7 @@ def _groups(rules: list[Rule], cross_todo: list[str], todo: list[tuple[FileRef, 
     for ref, _ in todo:
         kind_cost[ref.kind] = kind_cost.get(ref.kind, 0.0) + ref.size * _KIND_WEIGHT.get(ref.kind, 1.0)
     pending = set(cross_todo) | {rule_id for _, ids in todo for rule_id in ids}
-    # A rule that needs --base reads nothing without it: it costs nothing wherever it goes.
-    rule_kinds = {r.id: frozenset() if "needs-base" in r.meta.tags else _kinds_read(r.kinds)
-                  for r in rules if r.id in pending}
+    rule_kinds = {r.id: _kinds_read(r.kinds) for r in rules if r.id in pending}
     planned = parallel.plan_groups(rule_kinds, kind_cost, jobs)
     if len(planned) < 2:
         return None

@@ -34,6 +34,7 @@ class RuleEntry:
     kinds: frozenset[FileKind]
     default_enabled: bool = True
     builtin: bool = True
+    needs_base: bool = False  # tagged ``needs-base``: silent without `--base REF`, so not even imported
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Registry:
         self.entries[entry.id] = entry
 
     def add_rule(self, rule: Rule, builtin: bool = False) -> None:
-        self.add(RuleEntry(rule.id, rule.module, rule.kinds, rule.meta.default_enabled, builtin))
+        self.add(RuleEntry(rule.id, rule.module, rule.kinds, rule.meta.default_enabled, builtin,
+                           "needs-base" in rule.meta.tags))
         self._loaded.setdefault(rule.id, rule)
 
     def ids(self) -> list[str]:
@@ -80,11 +82,12 @@ class Registry:
 
 
 def builtin_registry() -> Registry:
-    from preflight_rules import BUILTIN
+    from preflight_rules import BUILTIN, NEEDS_BASE
 
     registry = Registry()
     for rule_id, (module, kinds, default_enabled) in BUILTIN.items():
-        registry.add(RuleEntry(rule_id, f"preflight_rules.{module}", frozenset(kinds), default_enabled))
+        registry.add(RuleEntry(rule_id, f"preflight_rules.{module}", frozenset(kinds), default_enabled,
+                               needs_base=rule_id in NEEDS_BASE))
     return registry
 
 

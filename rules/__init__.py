@@ -20,5 +20,8 @@ COMMAND_KINDS = (K.WORKFLOW, K.ACTION, K.DOCKERFILE, K.SHELL, K.MAKEFILE)
 FAMILIES = ("pf", "tool", "compose", "gha", "dkr", "dep", "tf", "py", "mig", "sec", "ngx", "fly", "diff")
 
 BUILTIN: dict[str, tuple[str, tuple[K, ...], bool]] = {}
+NEEDS_BASE: set[str] = set()  # rules that read nothing without `--base REF` (tagged ``needs-base``)
 for _family in FAMILIES:
-    BUILTIN.update(import_module(f"preflight_rules.{_family}").RULES)
+    _package = import_module(f"preflight_rules.{_family}")
+    BUILTIN.update(_package.RULES)
+    NEEDS_BASE.update(getattr(_package, "NEEDS_BASE", ()))

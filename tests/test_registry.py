@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO
 from preflight.registry import builtin_registry
-from preflight_rules import BUILTIN
+from preflight_rules import BUILTIN, NEEDS_BASE
 
 CATALOGUE_ID = re.compile(r"^(TOOL|DC|GHA|DKR|DEP|TF|PY|MIG|SEC|NGX|FLY|DIFF|PF)\d{3}$")
 
@@ -21,6 +21,7 @@ def test_code_table_matches_the_module(rule_id: str) -> None:
     assert meta.id == rule_id
     assert meta.kinds == frozenset(kinds)
     assert meta.default_enabled == default_enabled
+    assert ("needs-base" in meta.tags) == (rule_id in NEEDS_BASE)
     assert CATALOGUE_ID.match(rule_id)
     assert module_name.split(".")[-1].startswith(rule_id.lower() + "_")
     assert meta.name == module_name.split(".")[-1].split("_", 1)[1].replace("_", "-")

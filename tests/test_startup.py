@@ -35,7 +35,16 @@ def test_simple_ignore_lines_compile_as_pathspec_compiles_them(line: str) -> Non
     assert fast is not None
     regex, include, dir_only = _pathspec_rule(line)
     assert (fast.ignore, fast.dir_only) == (include, dir_only)
-    assert [p for p in PATHS if fast.regex.search(p)] == [p for p in PATHS if regex.search(p)]
+    assert [p for p in PATHS if re.search(fast.regex, p)] == [p for p in PATHS if regex.search(p)]
+
+
+def test_an_ignore_pattern_is_compiled_when_a_path_first_reaches_it() -> None:
+    rules = discover._Rules.from_lines(discover.DEFAULT_EXCLUDES, strict=True)
+    assert rules.decide("src/app.py", False) is None and rules.decide("src", True) is None
+    assert rules._compiled == [None] * len(rules._compiled)  # the union of all said no: none compiled
+    assert rules.decide("web/node_modules", True) is True
+    assert 0 < sum(r is not None for r in rules._compiled) < len(rules._compiled)
+    assert rules.decide("web/node_modules", True) is True  # and the same again, from the compiled one
 
 
 @pytest.mark.parametrize("line", ["**/x", "a/**", "a[bc]", "\\#x", "x ", "*", "", "# c", "!", "/", "a?b"])
@@ -55,5 +64,6 @@ def test_a_check_of_a_small_tree_imports_only_what_it_needs(tmp_path) -> None:  
     modules = set(out.stdout.split("\n")[-2].split())
     assert any(m.startswith("preflight_rules.dkr.") for m in modules)  # the run did check the Dockerfile
     for unneeded in ("pathspec", "importlib.metadata", "importlib.resources", "preflight.declarative",
-                     "preflight.declarative.cli", "preflight.documents.hcl"):
+                     "preflight.declarative.cli", "preflight.documents.hcl",
+                     "preflight_rules.diff.diff001_base_image_downgrade"):  # silent without --base
         assert unneeded not in modules, unneeded

@@ -8,3 +8,6 @@ RULES = {
     "DIFF003": ("diff.diff003_tests_deleted",
                 (K.PYTHON, K.WORKFLOW, K.ACTION, K.SHELL, K.MAKEFILE, K.DOCKERFILE, K.PYPROJECT, K.INI), True),
 }
+
+# Rules tagged ``needs-base``: a run without ``--base`` does not import them at all.
+NEEDS_BASE = frozenset(RULES)

@@ -117,7 +117,7 @@ class Deps:
         return dict(sorted(found.items())) if found else {}
 
 
-@dataclass
+@dataclass(slots=True)  # one per file and rule that found something, and one per file shared by the rest
 class RuleResult:
     """What one rule produced for one file (or, cross-file, for the repository)."""
 
@@ -127,7 +127,7 @@ class RuleResult:
     stored: Any = None  # the cache's form of this result, when it was served from the cache
 
 
-@dataclass
+@dataclass(slots=True)  # one per file of the run
 class FileRecord:
     """A file's parse outcome: the problem, or its suppression comments when it parsed."""
 
@@ -253,6 +253,13 @@ class RepoView:
         if self._stack:
             self._stack[-1].merge(self._fact_deps[compute])
         return self._facts[compute]
+
+    def forget_facts(self) -> None:
+        """Let go of every fact computed so far, once no rule will ask for one again: what they
+        keep (models with their column types, the names each module binds, ...) is tens of MB of
+        a large run, and the rest of the run (merging results, reports) then fits in that memory.
+        What they read stays recorded: results share it. Asked for again, a fact is computed again."""
+        self._facts.clear()
 
     def __getattr__(self, name: str) -> Any:  # anything else: forwarded, and the result is opaque
         self._opaque()

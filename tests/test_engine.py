@@ -331,3 +331,20 @@ def test_a_released_document_is_parsed_again_when_asked_for(tmp_path) -> None:  
     assert again is not None and again is not first and again.text == first.text
     assert repo.reparsed == 1 and repo.kept(ref.path) is again
     assert repo.loaded("missing.py") is None
+
+
+def test_a_files_results_are_a_mapping_of_its_rules_in_order() -> None:
+    import pickle
+
+    from preflight.depends import Deps, RuleResult
+    from preflight.engine import _FileResults
+
+    found = RuleResult([], Deps({"a.py"}), {})
+    results = _FileResults(["PY001", "PY002", "SEC001"], (found, None, found))
+    assert dict(results) == {"PY001": found, "PY002": None, "SEC001": found}
+    assert list(results) == ["PY001", "PY002", "SEC001"] and len(results) == 3
+    assert results.get("MIG001") is None and "MIG001" not in results
+    with pytest.raises(KeyError):
+        results["MIG001"]  # noqa: B018
+    again = pickle.loads(pickle.dumps(results))
+    assert list(again.items())[0][1].deps.files == {"a.py"} and again["PY002"] is None

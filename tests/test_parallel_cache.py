@@ -332,6 +332,26 @@ def test_a_fact_adds_what_it_read_to_every_hook_asking_for_it(tmp_path: Path) ->
         assert deps.flat() == ({"a.sh", "b.sh"}, {"shell"})
 
 
+def test_a_forgotten_fact_is_computed_again_with_the_same_dependencies(tmp_path: Path) -> None:
+    write(tmp_path, {"a.sh": "echo a\n"})
+    from preflight.discover import discover
+
+    view = RepoView(Repository(str(tmp_path), discover(str(tmp_path), None).files))
+    calls = []
+
+    def words(repo):  # noqa: ANN001, ANN202
+        calls.append(1)
+        return [c.argv[0].text for c in repo.all_commands(FileKind.SHELL)]
+
+    for forget in (False, True, False):
+        if forget:
+            view.forget_facts()
+        view.begin()
+        assert view.fact(words) == ["echo"]
+        assert view.end().flat() == ({"a.sh"}, {"shell"})
+    assert len(calls) == 2  # once, and once more after it was let go
+
+
 def test_concurrent_runs_share_the_cache_safely(tmp_path: Path) -> None:
     shutil.copytree(REPO / "fixtures" / "TOOL002" / "bad", tmp_path / "repo")
     root = tmp_path / "repo"
@@ -372,12 +392,37 @@ def test_a_dead_workers_chunks_are_done_again_here() -> None:
 
 
 @pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_rule_groups_come_back_in_order_through_files_and_a_dead_workers_group_is_done_here() -> None:
+    parent = os.getpid()
+    big = {f"file{i}.py": ("x" * 50, i) for i in range(20_000)}  # more than a pipe's buffer
+
+    def task(group):  # noqa: ANN001, ANN202
+        if group == "dies" and os.getpid() != parent:
+            os._exit(3)
+        return group, os.getpid() == parent, big if group == "big" else None
+
+    results = parallel.run_groups(task, ["first", "big", "last"])
+    assert [(name, here) for name, here, _ in results] == [("first", True), ("big", False), ("last", False)]
+    assert results[1][2] == big
+    assert [(name, here) for name, here, _ in parallel.run_groups(task, ["first", "dies"])] == [
+        ("first", True), ("dies", True)]  # as the kernel's OOM killer would end it: done again here
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
 def test_a_workers_exception_reaches_the_caller() -> None:
     def task(chunk):  # noqa: ANN001, ANN202
         raise ConfigError("bad option")
 
     with pytest.raises(ConfigError, match="bad option"):
         parallel.start(task, list(range(200)), [10_000] * 200, 2).get()
+
+    def group_task(group):  # noqa: ANN001, ANN202
+        if group == "worker":
+            raise ConfigError("bad option in a group")
+        return group
+
+    with pytest.raises(ConfigError, match="bad option in a group"):
+        parallel.run_groups(group_task, ["main", "worker"])
 
 
 def test_a_cache_directory_that_is_a_link_is_neither_read_nor_written(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ class ConfigError(Exception):
 
 @dataclass
 class Settings:
+    """The run's settings: defaults, then the configuration file, then the command line."""
+
     select: list[str] | None = None  # None: every rule that is on by default
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)

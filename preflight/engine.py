@@ -41,6 +41,8 @@ DEPLOYMENT_KINDS = frozenset({FileKind.WORKFLOW, FileKind.ACTION, FileKind.COMPO
 
 @dataclass
 class CheckResult:
+    """What a check found: findings in output order, internal errors, the rules run."""
+
     root: str
     findings: list[Finding]
     errors: list[RunError]

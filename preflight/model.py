@@ -81,12 +81,16 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """A safe fix: edits that resolve a finding."""
+
     description: str
     edits: tuple[Edit, ...] = ()
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem a rule reports, at a span of a file."""
+
     rule_id: str
     span: Span
     message: str
@@ -116,6 +120,8 @@ class RunError:
 
 @dataclass
 class Stats:
+    """Counts of a run, for the summary line and the JSON report."""
+
     files_discovered: int = 0
     files_parsed: int = 0
     rules_run: int = 0

@@ -39,6 +39,8 @@ class RuleEntry:
 
 @dataclass
 class Registry:
+    """The rules known by id; each module is imported on first use."""
+
     entries: dict[str, RuleEntry] = field(default_factory=dict)
     errors: list[RunError] = field(default_factory=list)
     _loaded: dict[str, Rule] = field(default_factory=dict)

@@ -44,6 +44,8 @@ class Option:
 
 @dataclass(frozen=True)
 class RuleMeta:
+    """What a rule module declares about itself (its ``RULE``)."""
+
     id: str
     name: str
     severity: Severity

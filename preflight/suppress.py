@@ -13,6 +13,8 @@ COMMENT = re.compile(r"(?:#|//|<!--)\s*preflight:\s*(ignore-file|ignore)\[([^\]]
 
 @dataclass
 class Suppression:
+    """One inline suppression comment and the lines it covers."""
+
     line: int
     column: int
     ids: tuple[str, ...]

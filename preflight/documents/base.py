@@ -20,6 +20,8 @@ class ParseError(Exception):
 
 @dataclass(eq=False)
 class Document:
+    """A parsed file: its path (relative to the root), kind and decoded text."""
+
     path: str
     kind: FileKind
     text: str

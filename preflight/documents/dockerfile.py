@@ -23,6 +23,8 @@ RUN_FLAG = re.compile(r"--[a-z-]+(=(\"[^\"]*\"|'[^']*'|\S+))?\s+")
 
 @dataclass(eq=False)
 class Instruction:
+    """One Dockerfile instruction, continuation lines joined."""
+
     name: str  # upper case: FROM, RUN, ARG, ...
     value: str  # as dockerfile-parse joins it (continuations removed)
     line: int  # 1-based first line
@@ -33,6 +35,8 @@ class Instruction:
 
 @dataclass(eq=False)
 class Stage:
+    """One build stage: the FROM that starts it."""
+
     index: int
     name: str | None
     image: str  # as written, e.g. "python:3.12-slim" or "${BASE}"
@@ -41,6 +45,8 @@ class Stage:
 
 @dataclass(eq=False)
 class DockerfileDocument(Document):
+    """A Dockerfile: its instructions in order, and its build stages."""
+
     instructions: list[Instruction] = field(default_factory=list)
     stages: list[Stage] = field(default_factory=list)
     # variables_at of every RUN, computed on first request (per document, so per run)

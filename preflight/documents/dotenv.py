@@ -25,6 +25,8 @@ class EnvEntry(NamedTuple):
 
 @dataclass(eq=False)
 class EnvDocument(Document):
+    """A ``.env`` file: its ``KEY=value`` entries in order."""
+
     entries: list[EnvEntry] = field(default_factory=list)
 
 

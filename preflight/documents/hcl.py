@@ -13,6 +13,8 @@ from preflight.model import FileKind, Span
 
 @dataclass(eq=False)
 class Block:
+    """A top-level Terraform block with its labels and body."""
+
     type: str  # resource, data, provider, variable, module, ...
     labels: tuple[str, ...]  # ("aws_ebs_volume", "data")
     body: Mapping[str, Any]
@@ -22,6 +24,8 @@ class Block:
 
 @dataclass(eq=False)
 class HclDocument(Document):
+    """A Terraform file: the body python-hcl2 reads, with the lines of its blocks."""
+
     body: Mapping[str, Any] = field(default_factory=dict)
 
     def blocks(self, block_type: str | None = None) -> Iterator[Block]:

@@ -25,6 +25,8 @@ class MakeVariable(NamedTuple):
 
 @dataclass(eq=False)
 class MakefileDocument(Document):
+    """A Makefile: its variables and the shell text of its recipes."""
+
     variables: dict[str, MakeVariable] = field(default_factory=dict)
     recipes: list[Snippet] = field(default_factory=list)
 

@@ -24,6 +24,8 @@ class CodeBlock(NamedTuple):
 
 @dataclass(eq=False)
 class MarkdownDocument(Document):
+    """A Markdown file: its fenced code blocks."""
+
     code_blocks: list[CodeBlock] = field(default_factory=list)
 
 

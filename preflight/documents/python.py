@@ -29,6 +29,8 @@ def is_test_path(path: str) -> bool:
 
 @dataclass(eq=False)
 class PythonDocument(Document):
+    """A Python module and its syntax tree (None only for a document made without one)."""
+
     tree: ast.Module | None = None
 
     def walk(self) -> list[ast.AST]:

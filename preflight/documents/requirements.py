@@ -30,6 +30,8 @@ class Requirement(NamedTuple):
 
 @dataclass(eq=False)
 class RequirementsDocument(Document):
+    """A pip requirements file: one requirement per line that names a package."""
+
     requirements: list[Requirement] = field(default_factory=list)
 
 

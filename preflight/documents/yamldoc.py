@@ -28,6 +28,8 @@ def _loader():
 
 @dataclass(eq=False)
 class YamlDocument(Document):
+    """A YAML file: its documents, as ruamel.yaml reads them (with line numbers)."""
+
     documents: list[Any] = field(default_factory=list)
 
     @property

@@ -21,6 +21,8 @@ FORMATS.update({"sarif": "preflight.report.sarif", "github": "preflight.report.g
 
 @dataclass(frozen=True)
 class ReportOptions:
+    """How a report is written: colour, grouping, summary lines."""
+
     color: bool = False
     grouped: bool = False
     quiet: bool = False

@@ -77,6 +77,11 @@ def measure(argv: list[str], runs: int, warmup: bool = True, before=None) -> dic
 
 
 def preflight_argv(*args: str) -> list[str]:
+    """``preflight check``, as a user runs it: the console script installed beside this Python
+    (``python -m preflight`` when there is none, which also imports ``runpy``: about 5 ms more)."""
+    script = os.path.join(os.path.dirname(sys.executable), "preflight")
+    if os.access(script, os.X_OK):
+        return [script, "check", "--quiet", *args]
     return [sys.executable, "-m", "preflight", "check", "--quiet", *args]
 
 

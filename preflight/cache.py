@@ -224,6 +224,10 @@ class Cache:
         self.new_depsets: list[Any] = []
         self._interned: dict[tuple[frozenset[str], frozenset[str], tuple[int, ...], str | None], int] = {}
         self._moved: dict[int, int] = {}  # old depset index -> new, for results kept as stored
+        # Stored results that found nothing, one per dependency set: most of a run's results, and
+        # all of a file's rules that found nothing share one (a dict per file and rule: 56 MB at
+        # 20,000 files). Never changed once made; written out as before.
+        self._nothing: dict[int, dict[str, Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         if name in ("old_files", "old_cross", "old_depsets"):
@@ -386,6 +390,11 @@ class Cache:
             if git is not None:
                 depset["git"] = git
             self.new_depsets.append(depset)
+        if not result.findings and not result.problems:
+            nothing = self._nothing.get(index)
+            if nothing is None:
+                nothing = self._nothing[index] = {"findings": [], "deps": index, "problems": {}}
+            return nothing
         return {"findings": [_finding(f) for f in result.findings], "deps": index,
                 "problems": {p: _problem(v) for p, v in sorted(result.problems.items())}}
 

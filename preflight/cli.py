@@ -6,7 +6,6 @@ configuration or internal error.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -243,6 +242,8 @@ def rules(fmt: str) -> None:
     registry = project_registry()
     loaded = registry.load_all()
     if fmt == "json":
+        import json
+
         click.echo(json.dumps([{
             "id": r.id, "name": r.name, "severity": str(r.severity), "kinds": sorted(k.value for k in r.kinds),
             "summary": r.meta.summary, "source": r.meta.source, "default_enabled": r.meta.default_enabled,

@@ -209,8 +209,10 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
     todo: list[tuple[FileRef, list[str]]] = []
     for ref, rule_ids in plan:
         if store is not None:
-            served[ref.path] = store.file_results(ref.path, ref.kind.value, rule_ids)
-            missing = [i for i in rule_ids if i not in served[ref.path]]
+            found = store.file_results(ref.path, ref.kind.value, rule_ids)
+            if found:  # a file the cache has nothing for keeps the kind's shared list of rule ids
+                served[ref.path] = found
+            missing = [i for i in rule_ids if i not in found] if found else rule_ids
             record = store.record(ref.path, ref.kind.value)
             if not missing and record is not None:
                 records[ref.path] = record

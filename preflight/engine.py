@@ -79,7 +79,8 @@ class _Run:
         self.ids = ids
         self.findings: list[Finding] = []
         # path -> ids of rules that looked at it (for unused suppressions). Files of one kind are
-        # mostly looked at by the same rules: the sets are shared (20,000 sets of ids were 17 MB).
+        # mostly looked at by the same rules: the sets are shared (a set of 5 to 18 ids is 728
+        # bytes; one per file was about 15 MB at 20,000 files).
         self.checked: dict[str, frozenset[str]] = {}
 
     def pf(self, rule_id: str, span: Span, message: str, severity: Severity) -> None:
@@ -318,9 +319,9 @@ def _run_check(root: str, settings: Settings, registry: Registry, paths: list[st
 
 
 class _FileResults(Mapping[str, "RuleResult | None"]):
-    """The results of one file's rules, {rule id: result or None}, as two tuples: the ids are the
-    list every file of the kind shares. A dict per file (16 entries for a Python module) took 1 KB
-    of a run's peak memory per file; this takes a fifth of that, and less to send from a worker."""
+    """The results of one file's rules, {rule id: result or None}: the list of rule ids every file
+    of the kind shares, and a tuple of results. A dict per file (16 entries for a Python module:
+    464 bytes) becomes a tuple (168 bytes), and there is less to send from a worker."""
 
     __slots__ = ("_ids", "_values")
 

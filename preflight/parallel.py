@@ -191,14 +191,22 @@ def plan_groups(rule_kinds: dict[str, frozenset[Any]], kind_cost: dict[Any, floa
     return groups
 
 
-def _run_group_to_file(index: int) -> None:
-    """In a worker: a group's result, written to the file the main process made for it."""
+def _run_group_to_file(index: int) -> tuple[Any] | None:
+    """In a worker: a group's result, written to the file the main process made for it (None);
+    sent back the ordinary way, as ``(result,)``, when there is no file or it cannot be written."""
     import pickle
 
     assert _TASK is not None
+    result = _TASK(_CHUNKS[index])
     out = _OUT[index - 1]
-    pickle.dump(_TASK(_CHUNKS[index]), out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+    if out is not None:
+        try:
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+            return None
+        except OSError:  # a full disk
+            pass
+    return (result,)
 
 
 def run_groups(task: Callable[[Any], Any], groups: Sequence[Any]) -> list[Any]:
@@ -217,7 +225,10 @@ def run_groups(task: Callable[[Any], Any], groups: Sequence[Any]) -> list[Any]:
     from concurrent.futures.process import BrokenProcessPool
 
     global _TASK, _CHUNKS, _OUT
-    outs = [tempfile.TemporaryFile() for _ in groups[1:]]  # before the workers are forked
+    try:
+        outs: list[Any] = [tempfile.TemporaryFile() for _ in groups[1:]]  # before the workers are forked
+    except OSError:  # no writable temporary directory: results come back as messages
+        outs = [None] * (len(groups) - 1)
     _TASK, _CHUNKS, _OUT = task, list(groups), outs
     try:
         pool = ProcessPoolExecutor(len(groups) - 1, mp_context=multiprocessing.get_context("fork"),
@@ -229,13 +240,17 @@ def run_groups(task: Callable[[Any], Any], groups: Sequence[Any]) -> list[Any]:
         results = [task(groups[0])]
         for future, group, out in zip(futures, groups[1:], outs, strict=True):
             try:
-                future.result()
-                out.seek(0)
-                results.append(pickle.load(out))
+                sent = future.result()
+                if sent is None:
+                    out.seek(0)
+                    results.append(pickle.load(out))
+                else:
+                    results.append(sent[0])
             except BrokenProcessPool:
                 results.append(task(group))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for out in outs:
-            out.close()
+            if out is not None:
+                out.close()
     return results

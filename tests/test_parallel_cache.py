@@ -409,6 +409,33 @@ def test_rule_groups_come_back_in_order_through_files_and_a_dead_workers_group_i
 
 
 @pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
+def test_rule_groups_without_a_temporary_file_or_room_in_it_come_back_as_messages(monkeypatch) -> None:  # noqa: ANN001
+    import tempfile
+
+    parent = os.getpid()
+
+    def task(group):  # noqa: ANN001, ANN202
+        return group, os.getpid() == parent
+
+    def no_temporary_directory(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(30, "Read-only file system")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tempfile, "TemporaryFile", no_temporary_directory)
+        assert parallel.run_groups(task, ["first", "second"]) == [("first", True), ("second", False)]
+
+    class Full:  # a file on a full disk
+        def write(self, data):  # noqa: ANN001, ANN202
+            raise OSError(28, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", Full)
+    assert parallel.run_groups(task, ["first", "second"]) == [("first", True), ("second", False)]
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
 def test_a_workers_exception_reaches_the_caller() -> None:
     def task(chunk):  # noqa: ANN001, ANN202
         raise ConfigError("bad option")

@@ -392,9 +392,25 @@ def test_a_dead_workers_chunks_are_done_again_here() -> None:
 
 
 @pytest.mark.skipif(not parallel.can_fork(), reason="the pool needs fork")
-def test_rule_groups_come_back_in_order_through_files_and_a_dead_workers_group_is_done_here() -> None:
+def test_rule_groups_come_back_in_order_through_files_and_a_dead_workers_group_is_done_here(monkeypatch) -> None:  # noqa: ANN001
+    import tempfile
+
     parent = os.getpid()
     big = {f"file{i}.py": ("x" * 50, i) for i in range(20_000)}  # more than a pipe's buffer
+    real_file, written = tempfile.TemporaryFile, []
+
+    class Recording:  # the worker's file, with how much was in it when the main process closed it
+        def __init__(self) -> None:
+            self._file = real_file()
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(self._file, name)
+
+        def close(self) -> None:
+            written.append(os.fstat(self._file.fileno()).st_size)
+            self._file.close()
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", Recording)
 
     def task(group):  # noqa: ANN001, ANN202
         if group == "dies" and os.getpid() != parent:
@@ -404,6 +420,7 @@ def test_rule_groups_come_back_in_order_through_files_and_a_dead_workers_group_i
     results = parallel.run_groups(task, ["first", "big", "last"])
     assert [(name, here) for name, here, _ in results] == [("first", True), ("big", False), ("last", False)]
     assert results[1][2] == big
+    assert written[0] > 100_000 and 0 < written[1] < 1_000  # each worker's result went through its file
     assert [(name, here) for name, here, _ in parallel.run_groups(task, ["first", "dies"])] == [
         ("first", True), ("dies", True)]  # as the kernel's OOM killer would end it: done again here
 

@@ -177,3 +177,27 @@ def test_ssh_action_scripts_are_commands_run_remotely(tmp_path) -> None:
     assert (12, 31, "compose pull", True) in found
     assert (13, 14, "local", False) in found
     assert all(c.via == "appleboy/ssh-action" for c in extract(doc) if c.span.line == 11)
+
+
+@pytest.mark.parametrize("spec", [
+    "==1.8.3", "== 1.8.3", "==1.8.*", "===1.8.3", ">=1.8", "<2", "~=1.8", "~=1", "!=1.8.3", "==01.8", "==1.8.3rc1",
+    "==1.8.3+local", "==1!1.8", "==v1.8", ">=1.8,<2", "==1.8.3,==1.8.3", "==", "==banana", "@1.8.3", "",
+    "==1.8.3 ; python_version >= '3.8'",
+])
+def test_an_exact_pin_is_judged_as_packaging_reads_it(spec: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from preflight.installs import PackageArg
+
+    arg = PackageArg(None, "poetry", spec, "pip")  # type: ignore[arg-type]
+    clause = spec.split(";")[0].strip()
+    if clause.startswith("@"):
+        expected = True
+    else:
+        try:
+            specifiers = list(SpecifierSet(clause))
+        except InvalidSpecifier:
+            specifiers = []
+        expected = (len(specifiers) == 1 and specifiers[0].operator in ("==", "===")
+                    and not specifiers[0].version.endswith("*"))
+    assert arg.is_exact is expected

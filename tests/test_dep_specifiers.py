@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import check, write
 from preflight.facts import Repository
@@ -95,3 +99,67 @@ def test_dep001_replaced_table_drops_the_builtin_entry(tmp_path: Path) -> None:
     [finding] = check(tmp_path, select=["DEP001"]).findings
     assert (finding.span.line, finding.span.column) == (1, 1)
     assert finding.message.startswith("passlib[bcrypt] installs bcrypt with no version constraint")
+
+
+# The sets this module decides itself must agree with packaging's SpecifierSet: which texts are
+# valid, and which versions each admits, with and without pre-releases.
+
+_NUMBER = st.sampled_from(["0", "1", "2", "3", "4", "9", "10", "11", "12", "01", "00"])
+_RELEASE = st.lists(_NUMBER, min_size=1, max_size=4).map(".".join)
+_SUFFIX = st.sampled_from(["", "", "", "", ".*", "rc1", "a0", ".post1", ".dev0", "+local.1", "b2.post3"])
+_VERSION_TEXT = st.builds(lambda epoch, v, release, suffix: epoch + v + release + suffix,
+                          st.sampled_from(["", "", "", "1!"]), st.sampled_from(["", "", "", "", "v"]),
+                          _RELEASE, _SUFFIX)
+_CLAUSE = st.builds(lambda op, space, version: op + space + version,
+                    st.sampled_from(["==", "!=", "<=", ">=", "<", ">", "~=", "===", "=>", "="]),
+                    st.sampled_from(["", "", " "]), _VERSION_TEXT)
+_SET_TEXT = st.lists(_CLAUSE, max_size=3).map(", ".join)
+_CANDIDATE = st.builds(lambda release, suffix: release + suffix, _RELEASE,
+                       st.sampled_from(["", "", "", "", "rc1", "a0", ".post1", ".dev0", "+local.1"]))
+
+
+@settings(max_examples=max(400, settings().max_examples))
+@given(text=_SET_TEXT, candidates=st.lists(_CANDIDATE, min_size=1, max_size=6))
+def test_version_sets_agree_with_packaging(text: str, candidates: list[str]) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    ours = parse_pep440(text)
+    try:
+        theirs = SpecifierSet(text)
+    except InvalidSpecifier:
+        assert ours is None
+        return
+    assert ours is not None
+    [version_set] = ours
+    assert str(version_set) == str(theirs) or len(set(map(str, version_set))) != len(theirs)
+    for candidate in candidates:
+        version = Version(candidate)
+        for prereleases in (False, True):
+            assert version_set.contains(version, prereleases=prereleases) is theirs.contains(
+                version, prereleases=prereleases), (text, candidate, prereleases)
+
+
+@pytest.mark.parametrize(("spec", "version", "admitted"), [
+    ("==3.0.*", "3", True), ("==3.0.*", "3.0.0.0", True), ("==3.1.*", "3", False), ("!=3.11.*", "3.11.9", False),
+    ("~=4.0.1", "4", False), ("~=4.0.1", "4.0.5", True), ("~=4.0.1", "4.1", False), ("~=2.0", "2.9", True),
+    ("~=2.0", "3.0", False), (">3.11", "3.11.0", False), (">3.11", "3.11.0.1", True), ("<=3.11", "3.11.0", True),
+    ("==4.0", "4.0.0", True), (">=4.1", "4.1rc1", False), (">=4.1rc1", "4.1rc2", True), ("<4.1", "4.1rc1", False), (">=1!1.0", "2.0", False),
+])
+def test_admitted_follows_pep440(spec: str, version: str, admitted: bool) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    assert SpecifierSet(spec).contains(version, prereleases=True) is admitted  # the reference agrees
+    assert globals()["admitted"](parse_pep440(spec), version) is admitted
+
+
+def test_plain_ranges_are_decided_without_importing_packaging_specifiers() -> None:
+    code = ("import sys\n"
+            "from preflight_rules.dep.specifiers import admits_any, admitted, combine, parse_pep440, poetry_to_pep440\n"
+            "python = poetry_to_pep440('^3.11')\n"
+            "assert admits_any(python, parse_pep440('==3.12.*')) and not admits_any(python, parse_pep440('<3.11'))\n"
+            "assert admitted(combine(parse_pep440('>=4.0'), parse_pep440('!=4.0.1,<5')), '4.2')\n"
+            "assert 'packaging.specifiers' not in sys.modules, 'imported'\n"
+            "assert admitted(parse_pep440('>=1.0rc1'), '1.0')\n"
+            "assert 'packaging.specifiers' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

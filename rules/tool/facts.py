@@ -431,18 +431,23 @@ def _range_place(doc: Any, key: tuple[str, ...], text: str, parsed: tuple[Constr
                        version, None if version else constraint)
 
 
-# Python 3.0 to 3.39, each as the range of its releases (``==3.11.*``).
-_PYTHON3_MINORS = tuple((f"3.{m}", parse_pep440(f"==3.{m}.*")) for m in range(0, 40))
-
-
 def _only_minor(constraint: Constraint | None) -> str | None:
-    """The one Python 3 minor a range admits (``~3.11``, ``==3.11.*``, ``>=3.11,<3.12``), if just one."""
+    """The one Python 3 minor a range admits (``~3.11``, ``==3.11.*``, ``>=3.11,<3.12``), if just one.
+
+    Tries 3.0 to 3.39, each as the range of its releases (``==3.11.*``), and stops at the second
+    that is admitted: most ranges (``^3.11``, ``>=3.10``) admit many.
+    """
     if not constraint:
         return None
     from preflight_rules.dep.specifiers import admits_any
 
-    minors = [minor for minor, releases in _PYTHON3_MINORS if admits_any(constraint, releases)]
-    return minors[0] if len(minors) == 1 else None
+    found = None
+    for minor in range(40):
+        if admits_any(constraint, parse_pep440(f"==3.{minor}.*")):
+            if found is not None:
+                return None
+            found = f"3.{minor}"
+    return found
 
 
 def _version_file(doc: Any) -> Iterator[PythonPlace]:

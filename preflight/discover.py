@@ -53,8 +53,7 @@ class FileRef:
     stamp: tuple[int, int, int] | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     """A file or directory that would have been checked but was not, and why (one line)."""
 
     path: str  # relative, '/' separators (or the name as given when outside root)

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from preflight.discover import GitIgnore
@@ -154,8 +153,7 @@ def read_index(data: bytes, hash_size: int = 20) -> list[str]:
     return paths
 
 
-@dataclass(frozen=True)
-class TrackedFiles:
+class TrackedFiles(NamedTuple):
     """Tracked paths relative to the scanned root, and every directory that holds one."""
 
     files: frozenset[str]
@@ -236,8 +234,7 @@ def stamp(path: str) -> tuple[int, int, int, int] | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-@dataclass(frozen=True)
-class GitState:
+class GitState(NamedTuple):
     """A digest of every file :func:`tracked_files` and :func:`git_ignore` read (or would read) for
     a set of paths, and the newest change time among them."""
 

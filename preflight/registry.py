@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import NamedTuple, TYPE_CHECKING
 
 from preflight.model import FileKind, RunError
 from preflight.rule import Rule, RuleDefinitionError, rule_from_module
@@ -25,8 +25,7 @@ ENTRY_POINT_GROUP = "preflight.rules"
 DEFAULT_RULES_DIR = os.path.join(".preflight", "rules")  # team rules, under the scanned root
 
 
-@dataclass(frozen=True)
-class RuleEntry:
+class RuleEntry(NamedTuple):
     """A rule known by id before its module is imported."""
 
     id: str

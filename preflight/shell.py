@@ -299,6 +299,8 @@ class _WordTok:
 
 @dataclass
 class _Heredoc:
+    """A here-document the lexer has seen the ``<<DELIM`` of and has yet to read to its end."""
+
     delim: str
     strip_tabs: bool
     body: tuple[int, int] | None = None  # local range, filled when the lexer reaches the body

@@ -67,3 +67,24 @@ def test_a_check_of_a_small_tree_imports_only_what_it_needs(tmp_path) -> None:  
                      "preflight.declarative.cli", "preflight.documents.hcl",
                      "preflight_rules.diff.diff001_base_image_downgrade"):  # silent without --base
         assert unneeded not in modules, unneeded
+
+
+def test_a_check_of_a_poetry_service_leaves_packaging_specifiers_and_hcl_unimported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "svc"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+        'fastapi = "^0.110"\npasslib = {version = ">=1.7,<1.8", extras = ["bcrypt"]}\nbcrypt = "4.0.1"\n')
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "fastapi"\nversion = "0.110.1"\n\n[[package]]\nname = "bcrypt"\nversion = "4.0.1"\n\n'
+        '[metadata]\nlock-version = "2.0"\npython-versions = "^3.11"\n')
+    (tmp_path / "Dockerfile").write_text("FROM python:3.10-slim\nRUN pip install poetry==1.8.3\n")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:16\n")
+    code = ("import sys; from preflight.cli import main\n"
+            "try:\n    main(['check', '--no-cache', '--format', 'json', sys.argv[1]])\n"
+            "except SystemExit:\n    pass\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('packaging', 'preflight', 'preflight_rules'))))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    modules = set(out.stdout.split("\n")[-2].split())
+    assert '"rule": "TOOL004"' in out.stdout  # the Dockerfile's 3.10 is outside ^3.11: ranges were compared
+    assert {"preflight_rules.dep.dep001_known_incompatible_versions", "preflight_rules.compose.dc004_stateful_service_without_volume"} <= modules
+    for unneeded in ("packaging.specifiers", "packaging.tags", "preflight.documents.hcl"):
+        assert unneeded not in modules, unneeded

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import importlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.documents.base import Document, ParseError
 from preflight.model import FileKind, Severity
@@ -44,8 +44,7 @@ PARSERS: dict[FileKind, str] = {
 TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|<%")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Why a file could not be checked; the engine turns it into a PF001 finding."""
 
     path: str

@@ -6,8 +6,7 @@ Formats are imported only when chosen; SARIF and GitHub annotations slot in as m
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from preflight.model import Severity
 
@@ -19,8 +18,7 @@ FORMATS.update({"sarif": "preflight.report.sarif", "github": "preflight.report.g
                 "gitlab": "preflight.report.gitlab"})
 
 
-@dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(NamedTuple):
     """How a report is written: colour, grouping, summary lines."""
 
     color: bool = False

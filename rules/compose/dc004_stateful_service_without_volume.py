@@ -85,7 +85,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from preflight.data import data_options, load_data, merged
-from preflight.documents.hcl import HclDocument
 from preflight.facts import Repository
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
@@ -165,6 +164,8 @@ def _vault_storage_elsewhere(repo: Repository, service: Service) -> bool:
         source = posixpath.normpath(posixpath.join(posixpath.dirname(mount.span.path), mount.source))
         for ref in repo.files_of(FileKind.TERRAFORM):
             if ref.path == source or ref.path.startswith(source.rstrip("/") + "/"):
+                from preflight.documents.hcl import HclDocument  # imported only when Terraform sits there
+
                 doc = repo.document(ref)
                 if isinstance(doc, HclDocument):
                     types.update(b.labels[0] for b in doc.blocks() if b.type in ("storage", "backend") and b.labels)

@@ -77,6 +77,8 @@ class Fragment:
 
 @dataclass(eq=False)
 class Service:
+    """One service of a Compose configuration, its fragments across the configuration's files merged."""
+
     name: str
     directory: str
     configuration: tuple[str, ...]  # the files of the configuration it belongs to
@@ -126,6 +128,8 @@ class Service:
 
 @dataclass(eq=False)
 class Configuration:
+    """The files Compose reads together (a base file and its overrides) and the services they make."""
+
     directory: str
     files: tuple[str, ...]
     services: dict[str, Service]

@@ -69,8 +69,7 @@ fix = "urllib3<2"
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from preflight.data import data_options, load_data, merged
 from preflight.documents.requirements import normalise
@@ -96,8 +95,9 @@ RULE = RuleMeta(
 )
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
+    """One entry of the table of known conflicts, its ranges read."""
+
     package: str
     affected: Constraint | None
     affected_text: str

@@ -47,6 +47,8 @@ class Locked(NamedTuple):
 
 @dataclass
 class Environment:
+    """One directory's declared dependencies (by normalised name) and the locks beside them."""
+
     directory: str
     declared: dict[str, list[Declaration]] = field(default_factory=dict)
     locks: list[dict[str, Locked]] = field(default_factory=list)

@@ -93,7 +93,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight_rules.compose.facts import entries, is_local_only_path, is_throwaway_stack_path
 from preflight_rules.sec.secretvalues import (
@@ -103,12 +103,14 @@ from preflight_rules.sec.secretvalues import (
 )
 
 from preflight.documents.base import Document
-from preflight.documents.hcl import HclDocument
 from preflight.documents.tomldoc import TomlDocument
 from preflight.documents.yamldoc import YamlDocument, scalar_text, walk_mappings
 from preflight.model import FileKind, Finding, Severity, Span
 from preflight.rule import Context, RuleMeta
 from preflight.secretnames import SECRET_NAME_OPTIONS, is_secret_name, secret_words
+
+if TYPE_CHECKING:
+    from preflight.documents.hcl import HclDocument
 
 RULE = RuleMeta(
     id="SEC003",
@@ -155,8 +157,8 @@ def check_document(doc: Document, ctx: Context) -> Iterator[Finding]:
             yield from _kubernetes(doc, ctx, judge)
     elif isinstance(doc, TomlDocument) and doc.kind is FileKind.FLY_TOML:
         yield from _fly(doc, ctx, judge)
-    elif isinstance(doc, HclDocument):
-        yield from _terraform(doc, ctx, judge)
+    elif doc.kind is FileKind.TERRAFORM:  # an HclDocument (not imported unless Terraform is there)
+        yield from _terraform(doc, ctx, judge)  # type: ignore[arg-type]
 
 
 def _pulumi(doc: YamlDocument, ctx: Context, judge: _Judge) -> Iterator[Finding]:

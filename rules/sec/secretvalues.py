@@ -30,19 +30,30 @@ def is_reference(value: str) -> bool:
 
 
 @lru_cache(maxsize=16)
-def _placeholders(values: tuple[str, ...], patterns: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str]]:
-    return frozenset(v.lower() for v in values), re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+def _placeholders(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(v.lower() for v in values)
+
+
+@lru_cache(maxsize=16)  # compiled when a value is not a known placeholder word (about 1 ms)
+def _placeholder_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 def placeholder_check(options: Mapping[str, Any] | None = None):  # type: ignore[no-untyped-def]
     """A function telling whether a value is a placeholder, from the data file and options."""
     data = load_data("secret_placeholders")
     values = merged(list(data["values"]), options or {}, "placeholders")
-    words, pattern = _placeholders(tuple(str(v) for v in values), tuple(data["patterns"]))
+    words = _placeholders(tuple(str(v) for v in values))
+    patterns = tuple(data["patterns"])
+    compiled: list[re.Pattern[str]] = []
 
     def is_placeholder(value: str) -> bool:
         text = value.strip().strip("'\"").strip()
-        return not text or text.lower() in words or bool(pattern.fullmatch(text))
+        if not text or text.lower() in words:
+            return True
+        if not compiled:
+            compiled.append(_placeholder_pattern(patterns))
+        return bool(compiled[0].fullmatch(text))
 
     return is_placeholder
 

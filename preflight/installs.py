@@ -12,6 +12,7 @@ from typing import NamedTuple
 from preflight.commands import Command
 from preflight.documents.requirements import normalise
 from preflight.shell import Word
+from preflight.versions import version_set
 
 # pip/pipx/uv options that take a value as the next word.
 VALUE_OPTIONS = frozenset({
@@ -25,9 +26,6 @@ VALUE_OPTIONS = frozenset({
 NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$", re.DOTALL)
 PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 PIP = re.compile(r"^pip(\d+(\.\d+)?)?$")
-# One clause naming a plain release (``==1.8.3``, ``>=1.8``, ``==1.8.*``): read without
-# packaging.specifiers, whose import (20-30 ms, most of it packaging.tags) a small check avoids.
-PLAIN_CLAUSE = re.compile(r"(==|!=|<=|>=|<|>|~=)\s*[0-9]+(?:\.[0-9]+)*(\.\*)?")
 
 
 class PackageArg(NamedTuple):
@@ -44,17 +42,11 @@ class PackageArg(NamedTuple):
             return bool(spec[1:].strip())
         if "$" in spec:  # a variable stands for the version: judged by the rule that knows the scope
             return spec.startswith("==") and "*" not in spec and "," not in spec
-        plain = PLAIN_CLAUSE.fullmatch(spec)
-        if plain is not None:
-            return plain[1] == "==" and not plain[2]
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            specifiers = list(SpecifierSet(spec))
-        except InvalidSpecifier:
+        parsed = version_set(spec)
+        if parsed is None:
             return False
-        return (len(specifiers) == 1 and specifiers[0].operator in ("==", "===")
-                and not specifiers[0].version.endswith("*"))
+        clauses = tuple(parsed)
+        return len(clauses) == 1 and clauses[0].operator in ("==", "===") and not clauses[0].version.endswith("*")
 
     @property
     def version(self) -> str | None:

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from preflight.model import FileKind, RunError
 from preflight.rule import Rule, RuleDefinitionError, rule_from_module
